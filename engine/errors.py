@@ -1,0 +1,78 @@
+"""Problems (errors and warnings as data) and the project's exception tree.
+
+Validation never raises at the first mistake: every step returns ``Problem`` records
+with their location, and the CLI turns them into messages and exit codes in one place.
+Exceptions are for the edge, where a run must stop::
+
+    RolloutsError                 base of everything this package raises on purpose
+    └── InvalidManifests          carries the problems that made a folder invalid
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong (or worth a warning) in a manifest, with where it is.
+
+    ``line`` and ``column`` are 1-based; 0 means the location is the whole file.
+    ``path`` is the field path inside the job, e.g. ``abortConfig.criteriaList[0].action``.
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        label = "" if self.is_error else "warning: "
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}: {label}{field}{self.message}"
+
+    def as_detail(self) -> dict[str, object]:
+        """The ``details`` entry of the JSON error envelope."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity.value,
+        }
+
+
+def errors_in(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
+
+
+class RolloutsError(Exception):
+    """Base of every error this package raises on purpose; ``code`` is the JSON error code."""
+
+    code = "ERROR"
+
+
+class InvalidManifests(RolloutsError):
+    """The manifests have errors; no API call may be made."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(errors_in(problems))
+        super().__init__(f"{count} error{'s' if count != 1 else ''} in the manifests")

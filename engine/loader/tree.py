@@ -1,0 +1,191 @@
+"""Find the manifest files of a rollouts folder and merge each folder's ``_defaults.yaml``.
+
+Every ``*.yaml`` / ``*.yml`` below the folder (recursive, sorted; hidden folders skipped) is
+read. A file whose name starts with ``_`` holds settings, not jobs: ``_defaults.yaml`` in any
+folder, ``_config.yaml`` at the top. Defaults merge into every job at and below their folder:
+mappings merge, lists and scalars replace, nearer folders win, the job's own keys win, and
+a job that sets a key to null drops the default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem, Severity
+from engine.loader.yamlfile import Path_, YamlDocument, read
+
+DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
+CONFIG_NAMES = ("_config.yaml", "_config.yml")
+YAML_SUFFIXES = (".yaml", ".yml")
+# Keys that identify one job; a default for them would make every job in the folder clash.
+NOT_DEFAULTABLE = ("name", "jobId")
+
+
+@dataclass
+class JobSource:
+    """One job as written: its own document, the defaults that apply, and the merged data."""
+
+    document: YamlDocument
+    path: Path
+    defaults: list[YamlDocument]  # nearest folder first
+    data: dict[str, Any]
+
+    @property
+    def file(self) -> str:
+        return self.document.file
+
+    def origin(self, path: Path_) -> YamlDocument:
+        """The document a value at ``path`` comes from: the job's own, or a defaults file."""
+        best, best_depth = self.document, -1
+        for doc in (self.document, *self.defaults):
+            depth, _, _ = doc.find(path)
+            if depth == len(path):
+                return doc
+            if depth > best_depth:
+                best, best_depth = doc, depth
+        return best
+
+    def problem(self, path: Path_, message: str, *, at_key: bool = False,
+                warning: bool = False) -> Problem:
+        """A problem at ``path``, located in whichever file gave that value."""
+        doc = self.origin(path)
+        line, column = doc.position(path, at_key=at_key)
+        severity = Severity.WARNING if warning else Severity.ERROR
+        return Problem(doc.file, line, column, format_path(path), message, severity)
+
+
+@dataclass
+class Tree:
+    """What a rollouts folder holds: its jobs, its config, and the problems found reading it."""
+
+    root: Path
+    repo_root: Path
+    jobs: list[JobSource] = field(default_factory=list)
+    config: YamlDocument | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def format_path(path: Path_) -> str:
+    """``('abortConfig', 'criteriaList', 0, 'action')`` -> ``abortConfig.criteriaList[0].action``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def display_name(path: Path) -> str:
+    """The name a user sees for a file: relative to the working folder where that is short."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith(".." + os.sep + "..") else rel
+
+
+def find_repo_root(start: Path) -> Path:
+    """The git work tree holding ``start``; without one, ``start`` itself."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = deep_merge(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _manifest_files(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found.extend(Path(folder) / f for f in sorted(files) if f.endswith(YAML_SUFFIXES))
+    return found
+
+
+def load_tree(root: Path) -> Tree:
+    """Read every manifest file under ``root``; problems are returned, never raised."""
+    root = root.resolve()
+    tree = Tree(root=root, repo_root=find_repo_root(root))
+    if not root.is_dir():
+        tree.problems.append(Problem(display_name(root), 0, 0, "",
+                                     "no such folder; create it or name the rollouts folder"))
+        return tree
+    files = _manifest_files(root)
+    defaults: dict[Path, YamlDocument] = {}
+    job_files: list[Path] = []
+    for path in files:
+        name = path.name
+        if name in DEFAULTS_NAMES:
+            doc = _read_settings(path, tree.problems)
+            if doc is not None:
+                _check_defaults(doc, tree.problems)
+                defaults[path.parent] = doc
+        elif name in CONFIG_NAMES:
+            if path.parent != root:
+                tree.problems.append(Problem(display_name(path), 0, 0, "",
+                                             f"{name} is read only at the top of the rollouts "
+                                             f"folder ({display_name(root)}); move it there"))
+            else:
+                tree.config = _read_settings(path, tree.problems)
+        elif name.startswith("_"):
+            tree.problems.append(Problem(display_name(path), 0, 0, "",
+                                         "files starting with _ hold settings, and the only "
+                                         "ones known are _defaults.yaml and _config.yaml; "
+                                         "rename it"))
+        else:
+            job_files.append(path)
+
+    for path in job_files:
+        documents, problems = read(path, display_name(path))
+        tree.problems.extend(problems)
+        chain = [defaults[f] for f in (path.parent, *path.parent.parents) if f in defaults]
+        for doc in documents:
+            if not isinstance(doc.data, dict):
+                line, col = doc.position(())
+                tree.problems.append(Problem(doc.file, line, col, "",
+                                             "a job must be a mapping of CreateJob keys "
+                                             "(jobId, targets, document, ...)"))
+                continue
+            data: dict[str, Any] = {}
+            for default in reversed(chain):  # farthest first, so nearer folders win
+                data = deep_merge(data, default.data)
+            data = deep_merge(data, doc.data)
+            tree.jobs.append(JobSource(doc, path, chain, data))
+    return tree
+
+
+def _read_settings(path: Path, problems: list[Problem]) -> YamlDocument | None:
+    documents, read_problems = read(path, display_name(path))
+    problems.extend(read_problems)
+    if not documents:
+        return None
+    if len(documents) > 1 or not isinstance(documents[0].data, dict):
+        line, col = documents[-1].position(())
+        problems.append(Problem(documents[0].file, line, col, "",
+                                "a settings file holds one mapping, not several documents "
+                                "or a list"))
+        return None
+    return documents[0]
+
+
+def _check_defaults(doc: YamlDocument, problems: list[Problem]) -> None:
+    for key in NOT_DEFAULTABLE:
+        if key in doc.data:
+            line, col = doc.position((key,), at_key=True)
+            problems.append(Problem(doc.file, line, col, key,
+                                    f"{key} names one job and cannot be a default; "
+                                    "set it in the job's own manifest"))
+            del doc.data[key]

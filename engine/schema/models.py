@@ -1,0 +1,142 @@
+"""pydantic models of a manifest: every CreateJob parameter under its API name, plus the
+conveniences (``name``, ``documentFile``, ``region``, ``tags`` as a mapping, ``document`` as a
+mapping, target shorthands). Shapes and bounds only; the rules between fields are in
+``engine.schema.rules``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+
+from engine.schema import constraints as c
+
+
+class ApiModel(BaseModel):
+    """Strict: YAML's ``yes`` is no boolean and ``"5"`` no number; unknown keys are errors."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class PresignedUrlConfig(ApiModel):
+    roleArn: c.RoleArn | None = None
+    expiresInSec: c.ExpiresInSec | None = None
+
+
+class RateIncreaseCriteria(ApiModel):
+    numberOfNotifiedThings: c.NumberOfThings | None = None
+    numberOfSucceededThings: c.NumberOfThings | None = None
+
+
+class ExponentialRolloutRate(ApiModel):
+    baseRatePerMinute: c.RatePerMinute
+    incrementFactor: c.IncrementFactor
+    rateIncreaseCriteria: RateIncreaseCriteria
+
+
+class JobExecutionsRolloutConfig(ApiModel):
+    maximumPerMinute: c.MaxPerMinute | None = None
+    exponentialRate: ExponentialRolloutRate | None = None
+
+
+class AbortCriteria(ApiModel):
+    failureType: Literal["FAILED", "REJECTED", "TIMED_OUT", "ALL"]
+    action: Literal["CANCEL"]
+    thresholdPercentage: c.ThresholdPercentage
+    minNumberOfExecutedThings: c.MinExecutedThings
+
+
+class AbortConfig(ApiModel):
+    criteriaList: Annotated[list[AbortCriteria], Field(min_length=1)]
+
+
+class TimeoutConfig(ApiModel):
+    inProgressTimeoutInMinutes: c.InProgressTimeout | None = None
+
+
+class Tag(ApiModel):
+    Key: c.TagKey
+    Value: c.TagValue | None = None
+
+
+class RetryCriteria(ApiModel):
+    failureType: Literal["FAILED", "TIMED_OUT", "ALL"]
+    numberOfRetries: c.NumberOfRetries
+
+
+class JobExecutionsRetryConfig(ApiModel):
+    criteriaList: Annotated[list[RetryCriteria], Field(min_length=1, max_length=2)]
+
+
+class MaintenanceWindow(ApiModel):
+    startTime: c.CronExpression
+    durationInMinutes: c.DurationInMinutes
+
+
+class SchedulingConfig(ApiModel):
+    startTime: c.DateTime | None = None
+    endTime: c.DateTime | None = None
+    endBehavior: Literal["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"] | None = None
+    maintenanceWindows: list[MaintenanceWindow] | None = None
+
+
+def _tags_from_mapping(value: Any) -> Any:
+    """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
+    if isinstance(value, dict):
+        return [{"Key": k, "Value": v} for k, v in value.items()]
+    return value
+
+
+TagList = Annotated[
+    list[Tag],
+    BeforeValidator(_tags_from_mapping,
+                    json_schema_input_type=dict[c.TagKey, c.TagValue] | list[Tag]),
+]
+
+
+class Manifest(ApiModel):
+    """One rollout as written in a manifest, after ``_defaults.yaml`` are merged in."""
+
+    name: c.Name | None = Field(
+        None, description="Logical name of the rollout (default: the file name without .yaml)."
+    )
+    region: c.Region | None = Field(None, description="Region of the job (default: _config.yaml).")
+    jobId: c.JobId | None = Field(
+        None, description="Pins the job id; without it the id is <name>-<8 hex of the spec>."
+    )
+    targets: Annotated[list[c.Target], Field(min_length=1, max_length=100)]
+    document: JsonValue | None = Field(
+        None, description="The job document: a mapping, or a string of JSON."
+    )
+    documentFile: str | None = Field(
+        None, description="A JSON file holding the document, relative to this manifest."
+    )
+    documentSource: c.DocumentSource | None = None
+    description: c.Description | None = None
+    presignedUrlConfig: PresignedUrlConfig | None = None
+    targetSelection: Literal["CONTINUOUS", "SNAPSHOT"] | None = None
+    jobExecutionsRolloutConfig: JobExecutionsRolloutConfig | None = None
+    abortConfig: AbortConfig | None = None
+    timeoutConfig: TimeoutConfig | None = None
+    tags: TagList | None = None
+    namespaceId: c.NamespaceId | None = None
+    jobTemplateArn: c.TemplateArn | None = None
+    jobExecutionsRetryConfig: JobExecutionsRetryConfig | None = None
+    documentParameters: dict[c.ParameterKey, c.ParameterValue] | None = None
+    schedulingConfig: SchedulingConfig | None = None
+    destinationPackageVersions: list[c.PackageVersionArn] | None = None
+
+
+class Config(ApiModel):
+    """``_config.yaml`` at the top of the rollouts folder."""
+
+    region: c.Region | None = Field(None, description="Default region of every job.")
+    ledger: str | None = Field(
+        None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
+        description="Where the record of created jobs lives: s3://bucket/key or file://path.",
+    )
+
+
+# Keys of the manifest that are not CreateJob parameters.
+CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile"})

@@ -1,0 +1,193 @@
+"""The rules between fields of a manifest that a single field's type cannot say.
+
+Each rule reads a validated ``Manifest`` and returns ``Finding`` records; none raises.
+The rules that depend on the clock are apart (``clock_findings``): they bind a job that a
+plan would create, and are only warnings for ``validate``, which knows nothing of AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from engine.schema.document import MAX_PLACEHOLDERS, Finding, placeholders
+from engine.schema.models import Manifest
+
+MAX_USER_TAGS = 50 - 4  # the API's 50 per resource, less the tool's own rollouts:* tags
+RESERVED_TAG_PREFIXES = ("aws:", "rollouts:")
+MIN_SCHEDULE = timedelta(minutes=30)
+# AWS managed templates have no account in their ARN: arn:aws:iot:REGION::jobtemplate/AWS-...
+MANAGED_TEMPLATE = re.compile(r"^arn:aws[a-z-]*:iot:[a-z0-9-]+::jobtemplate/AWS-")
+DOCUMENT_KEYS = ("document", "documentFile", "documentSource")
+
+
+def check(m: Manifest, document_text: str | None) -> list[Finding]:
+    """Every rule between fields; ``document_text`` is the canonical document, if any."""
+    return [
+        *_document_sources(m),
+        *_presigned_urls(m, document_text),
+        *_rollout(m),
+        *_unique_failure_types(m),
+        *_schedule(m),
+        *_targets(m),
+        *_tags(m),
+    ]
+
+
+def _document_sources(m: Manifest) -> Iterable[Finding]:
+    given = [key for key in DOCUMENT_KEYS if getattr(m, key) is not None]
+    if len(given) > 1:
+        yield Finding((given[1],), f"give only one of {', '.join(DOCUMENT_KEYS)} "
+                                   f"(this job has {' and '.join(given)})", at_key=True)
+    elif not given and m.jobTemplateArn is None:
+        yield Finding((), "the job has no document: give document, documentFile or "
+                          "documentSource, or a jobTemplateArn that supplies one")
+    if m.documentParameters is not None:
+        if m.jobTemplateArn is None:
+            yield Finding(("documentParameters",), "documentParameters work only with "
+                          "jobTemplateArn (an AWS managed template)", at_key=True)
+        elif not MANAGED_TEMPLATE.match(m.jobTemplateArn):
+            yield Finding(("documentParameters",), "documentParameters work only with AWS "
+                          "managed templates (arn:aws:iot:REGION::jobtemplate/AWS-...), "
+                          "not with your own template", at_key=True)
+
+
+def _presigned_urls(m: Manifest, document_text: str | None) -> Iterable[Finding]:
+    if m.documentSource is not None and placeholders(m.documentSource):
+        yield Finding(("documentSource",), "a presigned-URL placeholder belongs in the document, "
+                      "not in documentSource")
+    found = placeholders(document_text) if document_text is not None else []
+    where = ("documentFile",) if m.documentFile is not None else ("document",)
+    if len(found) > MAX_PLACEHOLDERS:
+        yield Finding(where, f"the document has {len(found)} presigned-URL placeholders; "
+                      f"the API allows at most {MAX_PLACEHOLDERS}", at_key=True)
+    if found and m.presignedUrlConfig is None:
+        yield Finding(where, "the document has a presigned-URL placeholder "
+                      "(${aws:iot:s3-presigned-url:...}) but the job has no presignedUrlConfig "
+                      "to sign it with; add presignedUrlConfig.roleArn", at_key=True)
+    elif m.presignedUrlConfig is not None and not found and m.documentSource is None:
+        yield Finding(("presignedUrlConfig",), "presignedUrlConfig has no effect: the document "
+                      "has no ${aws:iot:s3-presigned-url:...} placeholder", warning=True,
+                      at_key=True)
+    if m.presignedUrlConfig is not None and m.presignedUrlConfig.roleArn is None and found:
+        yield Finding(("presignedUrlConfig",), "presignedUrlConfig needs roleArn, the role "
+                      "AWS IoT assumes to sign the URLs", at_key=True)
+
+
+def _rollout(m: Manifest) -> Iterable[Finding]:
+    rollout = m.jobExecutionsRolloutConfig
+    if rollout is None or rollout.exponentialRate is None:
+        return
+    criteria = rollout.exponentialRate.rateIncreaseCriteria
+    given = [n for n in ("numberOfNotifiedThings", "numberOfSucceededThings")
+             if getattr(criteria, n) is not None]
+    if len(given) != 1:
+        path = ("jobExecutionsRolloutConfig", "exponentialRate", "rateIncreaseCriteria")
+        yield Finding(path, "give exactly one of numberOfNotifiedThings and "
+                            f"numberOfSucceededThings (found {len(given)})", at_key=True)
+
+
+def _unique_failure_types(m: Manifest) -> Iterable[Finding]:
+    lists: list[tuple[str, list[str]]] = []
+    if m.abortConfig is not None:
+        lists.append(("abortConfig", [c.failureType for c in m.abortConfig.criteriaList]))
+    if m.jobExecutionsRetryConfig is not None:
+        lists.append(("jobExecutionsRetryConfig",
+                      [c.failureType for c in m.jobExecutionsRetryConfig.criteriaList]))
+    for field, types in lists:
+        for index, failure_type in enumerate(types):
+            if failure_type in types[:index]:
+                yield Finding((field, "criteriaList", index, "failureType"),
+                              f"failureType {failure_type} is already used by "
+                              f"criteriaList[{types.index(failure_type)}]; "
+                              "each failure type may appear once")
+
+
+def parse_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def _schedule(m: Manifest) -> Iterable[Finding]:
+    s = m.schedulingConfig
+    if s is None:
+        return
+    base = ("schedulingConfig",)
+    start = parse_time(s.startTime) if s.startTime else None
+    end = parse_time(s.endTime) if s.endTime else None
+    for key, text, value in (("startTime", s.startTime, start), ("endTime", s.endTime, end)):
+        if text is not None and value is None:
+            yield Finding((*base, key), f"{text} is not a real date and time")
+    if s.endTime is not None and s.startTime is None:
+        yield Finding((*base, "endTime"), "endTime needs a startTime", at_key=True)
+    if start is not None and end is not None:
+        if end - start < MIN_SCHEDULE:
+            yield Finding((*base, "endTime"), "endTime must be at least 30 minutes after "
+                          "startTime")
+        elif end > _add_years(start, 2):
+            yield Finding((*base, "endTime"), "endTime must be at most 2 years after startTime")
+    if s.endBehavior is not None and s.endTime is None:
+        yield Finding((*base, "endBehavior"), "endBehavior has no effect without endTime",
+                      warning=True, at_key=True)
+    if s.maintenanceWindows and s.startTime is None:
+        yield Finding((*base, "maintenanceWindows"), "maintenance windows recur inside a "
+                      "schedule: set schedulingConfig.startTime (and endTime)", at_key=True)
+
+
+def clock_findings(m: Manifest, now: datetime, *, warning: bool) -> list[Finding]:
+    """The rules that depend on the clock (``now``, naive UTC) for a job about to be created."""
+    s = m.schedulingConfig
+    if s is None or s.startTime is None:
+        return []
+    start = parse_time(s.startTime)
+    if start is None:
+        return []
+    path = ("schedulingConfig", "startTime")
+    findings = []
+    if start < now + MIN_SCHEDULE:
+        findings.append(Finding(path, f"startTime {s.startTime} must be at least 30 minutes "
+                                "from now when the job is created", warning=warning))
+    elif start > _add_years(now, 1):
+        findings.append(Finding(path, f"startTime {s.startTime} must be at most 1 year from "
+                                "now when the job is created", warning=warning))
+    end = parse_time(s.endTime) if s.endTime else None
+    if end is not None and end > _add_years(now, 2):
+        findings.append(Finding(("schedulingConfig", "endTime"), f"endTime {s.endTime} must "
+                                "be at most 2 years from now", warning=warning))
+    return findings
+
+
+def _targets(m: Manifest) -> Iterable[Finding]:
+    seen: dict[str, int] = {}
+    for index, target in enumerate(m.targets):
+        if target in seen:
+            yield Finding(("targets", index), f"{target} is already targets[{seen[target]}]")
+        seen.setdefault(target, index)
+
+
+def _tags(m: Manifest) -> Iterable[Finding]:
+    if not m.tags:
+        return
+    if len(m.tags) > MAX_USER_TAGS:
+        yield Finding(("tags",), f"{len(m.tags)} tags; at most {MAX_USER_TAGS} (the API's 50 "
+                      "less the 4 rollouts:* tags the tool adds)", at_key=True)
+    seen: set[str] = set()
+    for index, tag in enumerate(m.tags):
+        if tag.Key.lower().startswith(RESERVED_TAG_PREFIXES):
+            yield Finding(("tags", index, "Key"), f"tag key {tag.Key} is reserved: keys "
+                          "starting with aws: belong to AWS, rollouts: to this tool",
+                          at_key=True)
+        if tag.Key in seen:
+            yield Finding(("tags", index, "Key"), f"tag key {tag.Key} is given twice",
+                          at_key=True)
+        seen.add(tag.Key)

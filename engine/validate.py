@@ -1,0 +1,195 @@
+"""Validate a rollouts folder: every manifest checked against the schema and its rules.
+
+``validate_folder`` reads the folder, checks every job and returns every problem of every
+file at once; it makes no AWS call and imports nothing of boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import Problem, errors_in
+from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
+from engine.schema import rules
+from engine.schema.constraints import NAME_MAX
+from engine.schema.document import Finding, canonical_document, parse_json_text
+from engine.schema.messages import explain
+from engine.schema.models import Config, Manifest
+
+MAX_DOCUMENT_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ValidJob:
+    """A job whose manifest passed every check, with what later steps need of its source."""
+
+    name: str
+    manifest: Manifest
+    document: str | None  # canonical JSON of document / documentFile; None with documentSource
+    source: str  # the manifest's path inside the repository, POSIX style
+    file: str  # the manifest's path as shown to the user
+    line: int
+    region: str | None
+
+
+@dataclass
+class Validation:
+    """The outcome of validating a folder: the valid jobs, and every problem found."""
+
+    root: Path
+    repo_root: Path
+    jobs: list[ValidJob] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    config: Config | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not errors_in(self.problems)
+
+
+def validate_folder(root: Path, *, now: datetime | None = None) -> Validation:
+    """Check every manifest under ``root``; with ``now``, clock rules are warnings."""
+    tree = load_tree(root)
+    result = Validation(tree.root, tree.repo_root, problems=list(tree.problems))
+    result.config = _config(tree, result.problems)
+    default_region = result.config.region if result.config else None
+    for source in tree.jobs:
+        job = _validate_job(source, tree, default_region, now, result.problems)
+        if job is not None:
+            result.jobs.append(job)
+    result.problems.extend(_clashes(result.jobs))
+    # One defaults file shared by many jobs would otherwise repeat its problem per job.
+    result.problems = sorted(set(result.problems), key=_problem_order)
+    return result
+
+
+def _problem_order(p: Problem) -> tuple[str, int, int, str]:
+    return (p.file, p.line, p.column, p.message)
+
+
+def _config(tree: Tree, problems: list[Problem]) -> Config | None:
+    if tree.config is None:
+        return None
+    doc = tree.config
+    try:
+        return Config.model_validate(doc.data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            message, at_key = explain(Config, error)
+            line, col = doc.position(error["loc"], at_key=at_key)
+            problems.append(Problem(doc.file, line, col, format_path(error["loc"]), message))
+        return None
+
+
+def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
+                  now: datetime | None, problems: list[Problem]) -> ValidJob | None:
+    data: dict[str, Any] = dict(source.data)
+    if "name" not in data:
+        data["name"] = source.path.stem
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            message, at_key = explain(Manifest, error)
+            if error["loc"] == ("name",) and "name" not in source.data:
+                message = (f"the file name {source.path.stem!r} is not a valid rollout name "
+                           f"(letters, digits, - and _, at most {NAME_MAX}); "
+                           "set name: in the manifest")
+            problems.append(source.problem(error["loc"], message, at_key=at_key))
+        return None
+
+    findings: list[Finding] = []
+    document, doc_findings = _document(manifest, source, tree)
+    findings += doc_findings
+    findings += rules.check(manifest, document)
+    if now is not None:
+        findings += rules.clock_findings(manifest, now, warning=True)
+    for f in findings:
+        problems.append(source.problem(f.path, f.message, at_key=f.at_key, warning=f.warning))
+    if any(not f.warning for f in findings):
+        return None
+    line, _ = source.document.position(())
+    return ValidJob(
+        name=manifest.name or source.path.stem,
+        manifest=manifest,
+        document=document,
+        source=_repo_path(source.path, tree.repo_root),
+        file=source.file,
+        line=line,
+        region=manifest.region or default_region,
+    )
+
+
+def _repo_path(path: Path, repo_root: Path) -> str:
+    try:
+        return str(PurePosixPath(path.resolve().relative_to(repo_root)))
+    except ValueError:
+        return path.name
+
+
+def _document(m: Manifest, source: JobSource, tree: Tree) -> tuple[str | None, list[Finding]]:
+    """The canonical document of a job, from ``document`` or ``documentFile``."""
+    if m.documentFile is not None:
+        path: tuple[str | int, ...] = ("documentFile",)
+        base = Path(source.origin(path).file).resolve().parent
+        text, findings = _read_document_file(m.documentFile, base, tree.repo_root)
+        if text is None:
+            return None, findings
+        value, findings = parse_json_text(text, path)
+    elif m.document is not None:
+        path = ("document",)
+        value, findings = (parse_json_text(m.document, path) if isinstance(m.document, str)
+                           else (m.document, []))
+    else:
+        return None, []
+    if findings:
+        return None, findings
+    return canonical_document(value, path)
+
+
+def _read_document_file(name: str, base: Path, repo_root: Path) -> tuple[str | None,
+                                                                          list[Finding]]:
+    path = ("documentFile",)
+    if Path(name).is_absolute():
+        return None, [Finding(path, "documentFile must be a path relative to the manifest, "
+                                    "inside the repository")]
+    target = (base / name).resolve()
+    if not target.is_relative_to(repo_root.resolve()):
+        return None, [Finding(path, f"documentFile {name} points outside the repository "
+                                    f"({display_name(repo_root)}); keep documents inside it")]
+    if not target.is_file():
+        return None, [Finding(path, f"documentFile {name} does not exist "
+                                    f"(looked for {display_name(target)})")]
+    raw = target.read_bytes()[: MAX_DOCUMENT_FILE_BYTES + 1]
+    if len(raw) > MAX_DOCUMENT_FILE_BYTES:
+        return None, [Finding(path, f"documentFile {name} is over 1 MiB; a job document may "
+                                    "be at most 32 KiB (use documentSource for large ones)")]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return None, [Finding(path, f"documentFile {name} is not UTF-8 text")]
+
+
+def _clashes(jobs: list[ValidJob]) -> list[Problem]:
+    """No two jobs may share a name or a pinned jobId anywhere in the folder."""
+    problems: list[Problem] = []
+    for key in ("name", "jobId"):
+        first: dict[str, ValidJob] = {}
+        for job in jobs:
+            value = job.name if key == "name" else job.manifest.jobId
+            if value is None:
+                continue
+            if value in first:
+                other = first[value]
+                hint = " (jobs in one file need a name: each)" if other.file == job.file else ""
+                problems.append(Problem(job.file, job.line, 1, key,
+                                        f"{key} {value} is also used by the job at "
+                                        f"{other.file}:{other.line}{hint}"))
+            else:
+                first[value] = job
+    return problems
