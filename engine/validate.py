@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,10 +55,10 @@ class Validation:
 def validate_folder(root: Path, *, now: datetime | None = None) -> Validation:
     """Check every manifest under ``root``; with ``now``, clock rules are warnings."""
     tree = load_tree(root)
-    result = Validation(tree.root, tree.repo_root, problems=list(tree.problems))
+    result = Validation(tree.root, tree.repo_root, problems=tree.problems)
     result.config = _config(tree, result.problems)
     default_region = result.config.region if result.config else None
-    for source in tree.jobs:
+    for source in tree.jobs():
         job = _validate_job(source, tree, default_region, now, result.problems)
         if job is not None:
             result.jobs.append(job)
@@ -96,11 +96,14 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
     except ValidationError as exc:
         for error in exc.errors():
             message, at_key = explain(Manifest, error)
-            if error["loc"] == ("name",) and "name" not in source.data:
+            loc = error["loc"]
+            if loc and loc[-1] == "[key]":  # a mapping key, such as a documentParameters name
+                loc, at_key = loc[:-1], True
+            if loc == ("name",) and "name" not in source.data:
                 message = (f"the file name {source.path.stem!r} is not a valid rollout name "
                            f"(letters, digits, - and _, at most {NAME_MAX}); "
                            "set name: in the manifest")
-            problems.append(source.problem(error["loc"], message, at_key=at_key))
+            problems.append(source.problem(loc, message, at_key=at_key))
         return None
 
     findings: list[Finding] = []
@@ -118,18 +121,11 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
         name=manifest.name or source.path.stem,
         manifest=manifest,
         document=document,
-        source=_repo_path(source.path, tree.repo_root),
+        source=source.source,
         file=source.file,
         line=line,
         region=manifest.region or default_region,
     )
-
-
-def _repo_path(path: Path, repo_root: Path) -> str:
-    try:
-        return str(PurePosixPath(path.resolve().relative_to(repo_root)))
-    except ValueError:
-        return path.name
 
 
 def _document(m: Manifest, source: JobSource, tree: Tree) -> tuple[str | None, list[Finding]]:

@@ -10,6 +10,7 @@ a job that sets a key to null drops the default.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class JobSource:
 
     document: YamlDocument
     path: Path
+    source: str  # the manifest's path inside the repository, POSIX style
     defaults: list[YamlDocument]  # nearest folder first
     data: dict[str, Any]
 
@@ -59,17 +61,45 @@ class JobSource:
 
 @dataclass
 class Tree:
-    """What a rollouts folder holds: its jobs, its config, and the problems found reading it."""
+    """A rollouts folder: its settings, read up front, and its job files, read on demand.
+
+    ``jobs()`` reads one file at a time, so that the node trees of a large folder are never
+    all alive together; the problems found reading are appended to ``problems``.
+    """
 
     root: Path
     repo_root: Path
-    jobs: list[JobSource] = field(default_factory=list)
     config: YamlDocument | None = None
     problems: list[Problem] = field(default_factory=list)
+    job_files: list[Path] = field(default_factory=list)
+    defaults: dict[Path, YamlDocument] = field(default_factory=dict)
+
+    def jobs(self) -> Iterator[JobSource]:
+        # Names are worked out from the folder's once: a relpath or resolve per file is slow.
+        shown_root = display_name(self.root)
+        repo_prefix = self.root.relative_to(self.repo_root).parts
+        for path in self.job_files:
+            parts = path.relative_to(self.root).parts
+            source = "/".join((*repo_prefix, *parts))
+            documents, problems = read(path, os.path.join(shown_root, *parts))
+            self.problems.extend(problems)
+            chain = [self.defaults[f] for f in (path.parent, *path.parent.parents)
+                     if f in self.defaults]
+            for doc in documents:
+                if not isinstance(doc.data, dict):
+                    line, col = doc.position(())
+                    self.problems.append(Problem(doc.file, line, col, "",
+                                                 "a job must be a mapping of CreateJob keys "
+                                                 "(jobId, targets, document, ...)"))
+                    continue
+                data: dict[str, Any] = {}
+                for default in reversed(chain):  # farthest first, so nearer folders win
+                    data = deep_merge(data, default.data)
+                yield JobSource(doc, path, source, chain, deep_merge(data, doc.data))
 
 
 def format_path(path: Path_) -> str:
-    """``('abortConfig', 'criteriaList', 0, 'action')`` -> ``abortConfig.criteriaList[0].action``."""
+    """``('abortConfig', 'criteriaList', 0)`` -> ``abortConfig.criteriaList[0]``."""
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -111,28 +141,25 @@ def _manifest_files(root: Path) -> list[Path]:
     found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        found.extend(Path(folder) / f for f in sorted(files) if f.endswith(YAML_SUFFIXES))
-    return found
+        found.extend(Path(folder) / f for f in files if f.endswith(YAML_SUFFIXES))
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def load_tree(root: Path) -> Tree:
-    """Read every manifest file under ``root``; problems are returned, never raised."""
+    """Find the files under ``root`` and read its settings; problems are kept, never raised."""
     root = root.resolve()
     tree = Tree(root=root, repo_root=find_repo_root(root))
     if not root.is_dir():
         tree.problems.append(Problem(display_name(root), 0, 0, "",
                                      "no such folder; create it or name the rollouts folder"))
         return tree
-    files = _manifest_files(root)
-    defaults: dict[Path, YamlDocument] = {}
-    job_files: list[Path] = []
-    for path in files:
+    for path in _manifest_files(root):
         name = path.name
         if name in DEFAULTS_NAMES:
             doc = _read_settings(path, tree.problems)
             if doc is not None:
                 _check_defaults(doc, tree.problems)
-                defaults[path.parent] = doc
+                tree.defaults[path.parent] = doc
         elif name in CONFIG_NAMES:
             if path.parent != root:
                 tree.problems.append(Problem(display_name(path), 0, 0, "",
@@ -146,24 +173,7 @@ def load_tree(root: Path) -> Tree:
                                          "ones known are _defaults.yaml and _config.yaml; "
                                          "rename it"))
         else:
-            job_files.append(path)
-
-    for path in job_files:
-        documents, problems = read(path, display_name(path))
-        tree.problems.extend(problems)
-        chain = [defaults[f] for f in (path.parent, *path.parent.parents) if f in defaults]
-        for doc in documents:
-            if not isinstance(doc.data, dict):
-                line, col = doc.position(())
-                tree.problems.append(Problem(doc.file, line, col, "",
-                                             "a job must be a mapping of CreateJob keys "
-                                             "(jobId, targets, document, ...)"))
-                continue
-            data: dict[str, Any] = {}
-            for default in reversed(chain):  # farthest first, so nearer folders win
-                data = deep_merge(data, default.data)
-            data = deep_merge(data, doc.data)
-            tree.jobs.append(JobSource(doc, path, chain, data))
+            tree.job_files.append(path)
     return tree
 
 

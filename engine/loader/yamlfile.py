@@ -27,10 +27,32 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_VALUES = 100_000
 MAX_DEPTH = 200
 
-_Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_BaseLoader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_TAG = "tag:yaml.org,2002:"
+_SEQ, _MAP = _TAG + "seq", _TAG + "map"
+_DEFAULT_TAGS = {ScalarNode: _TAG + "str", SequenceNode: _TAG + "seq", MappingNode: _TAG + "map"}
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """Composes nodes only; untagged nodes get the default tag, scalars are resolved later.
+
+    PyYAML's resolver runs a Python loop of regular expressions for every scalar; the
+    core-schema resolution in ``_Builder.scalar`` does the same work once, faster.
+    """
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # path resolvers are never registered here
+
+    def ascend_resolver(self) -> None:
+        pass
+
 
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NON_TEXT_STARTS = frozenset("0123456789+-.~nNtTfF")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -38,7 +60,6 @@ _SPECIAL_FLOATS = {
     ".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf,
     ".nan": math.nan,
 }
-_TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = frozenset({_TAG + t for t in ("str", "int", "float", "bool", "null")})
 
 
@@ -115,45 +136,43 @@ class _Builder:
         self.count += 1
         if self.count > MAX_VALUES:
             raise _TooLarge(node)
+        kind = type(node)
+        if kind is ScalarNode:
+            return self.scalar(node)  # type: ignore[arg-type]
         if depth > MAX_DEPTH:
             raise _TooDeep(node)
-        if isinstance(node, ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, SequenceNode):
-            if node.tag != _TAG + "seq":
-                self.problem(node, f"the YAML tag {node.tag} is not supported here")
-            return [self.build(item, depth + 1) for item in node.value]
-        if isinstance(node, MappingNode):
-            return self.mapping(node, depth)
-        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+        if kind is MappingNode:
+            return self.mapping(node, depth)  # type: ignore[arg-type]
+        if node.tag != _SEQ:
+            self.problem(node, f"the YAML tag {node.tag} is not supported here")
+        return [self.build(item, depth + 1) for item in node.value]
 
     def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
-        if node.tag != _TAG + "map":
+        if node.tag != _MAP:
             self.problem(node, f"the YAML tag {node.tag} is not supported here")
         result: dict[str, Any] = {}
-        first_seen: dict[str, int] = {}
+        build = self.build
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
+            if type(key_node) is not ScalarNode:
                 self.problem(key_node, "a key must be a plain string, not a list or mapping")
                 continue
             key = key_node.value
-            if key == "<<" and not key_node.style:
-                self.problem(
-                    key_node,
-                    "YAML merge keys (<<) are not supported; "
-                    "put shared settings in a _defaults.yaml file instead",
-                )
+            if key in result or key == "<<":
+                self.odd_key(node, key_node)
                 continue
-            if key in first_seen:
-                self.problem(
-                    key_node,
-                    f"duplicate key {key!r} (first at line {first_seen[key]}); "
-                    "remove one of them",
-                )
-                continue
-            first_seen[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node, depth + 1)
+            result[key] = build(value_node, depth + 1)
         return result
+
+    def odd_key(self, node: MappingNode, key_node: ScalarNode) -> None:
+        """A repeated key, or a YAML merge key: both are problems."""
+        key = key_node.value
+        if key == "<<" and not key_node.style:
+            self.problem(key_node, "YAML merge keys (<<) are not supported; "
+                                   "put shared settings in a _defaults.yaml file instead")
+            return
+        first = next(k for k, _ in node.value if k.value == key)
+        self.problem(key_node, f"duplicate key {key!r} (first at line "
+                               f"{first.start_mark.line + 1}); remove one of them")
 
     def scalar(self, node: ScalarNode) -> Any:
         value: str = node.value
@@ -163,6 +182,8 @@ class _Builder:
             return value
         if node.style and tag == _TAG + "str":
             return value  # quoted or block scalars are always strings
+        if value and value[0] not in _NON_TEXT_STARTS:
+            return value  # most scalars: text that cannot be a number, boolean or null
         if value in _NULLS:
             return None
         if value in _TRUE:
@@ -254,7 +275,10 @@ def parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem]]:
                                     f"the document is nested more than {MAX_DEPTH} levels deep"))
             continue
         problems.extend(builder.problems)
-        if data is not None:  # an empty document (a stray `---`) holds no job
+        # A document the reader had to repair (duplicate key, merge key, tag) is not checked
+        # further: its other errors would follow from the repair, not from the author.
+        # An empty document (a stray `---`) holds no job.
+        if data is not None and not builder.problems:
             documents.append(YamlDocument(file, index, data, node))
     return documents, problems
 

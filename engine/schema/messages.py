@@ -66,6 +66,16 @@ def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMod
     return model
 
 
+def _nearest(key: str, known: list[str]) -> str | None:
+    """The known key a typo most likely meant: a close spelling, or one it begins."""
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.5)
+    if close:
+        return lowered[close[0]]
+    starts = [k for k in known if k.lower().startswith(key.lower()[:4])]
+    return starts[0] if len(starts) == 1 else None
+
+
 def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
     """The message for one pydantic error, and whether it is best shown at the key."""
     kind = error["type"]
@@ -76,8 +86,8 @@ def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         known = list(model.model_fields) if model is not None else []
-        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else (
+        close = _nearest(str(key), known)
+        hint = f"; did you mean {close}?" if close else (
             f"; known keys here: {', '.join(known)}" if known else "")
         return f"unknown key {show(key)[1:-1] if isinstance(key, str) else key}{hint}", True
     if kind == "missing":
@@ -100,6 +110,8 @@ def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
         return f"{size} items; {most} {bound} allowed", True
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(ctx.values()), "?")
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # "at most 100", as the manifest author would write it
         word = {"greater_than_equal": "at least", "greater_than": "more than",
                 "less_than_equal": "at most", "less_than": "less than"}[kind]
         return f"{show(value)} is out of range: it must be {word} {bound}", False

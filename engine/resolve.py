@@ -1,0 +1,53 @@
+"""From a valid manifest to the CreateJob request it stands for.
+
+Everything convenient about a manifest is resolved here, so that what follows sees only
+the API's own form: target shorthands become ARNs in the job's region and account, the
+document is canonical JSON, tags are the API's list of ``{Key, Value}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.validate import ValidJob
+
+# Request fields that are the job's spec: CreateJob sets them and nothing changes them later.
+IMMUTABLE_FIELDS = (
+    "targets", "document", "documentSource", "targetSelection", "schedulingConfig",
+    "namespaceId", "jobTemplateArn", "documentParameters", "destinationPackageVersions",
+)
+# Request fields UpdateJob accepts.
+MUTABLE_FIELDS = (
+    "description", "presignedUrlConfig", "jobExecutionsRolloutConfig", "abortConfig",
+    "timeoutConfig", "jobExecutionsRetryConfig",
+)
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def target_arn(target: str, *, account: str, region: str) -> str:
+    """``thing/NAME`` -> ``arn:aws:iot:REGION:ACCOUNT:thing/NAME``; ARNs stay as they are."""
+    if target.startswith("arn:"):
+        return target
+    return f"arn:{partition(region)}:iot:{region}:{account}:{target}"
+
+
+def create_job_request(job: ValidJob, *, account: str, region: str) -> dict[str, Any]:
+    """The CreateJob parameters of ``job``, less the jobId and the tool's own tags."""
+    m = job.manifest
+    request: dict[str, Any] = m.model_dump(
+        exclude_none=True,
+        exclude={"name", "region", "documentFile", "document", "tags", "jobId"},
+    )
+    request["targets"] = [target_arn(t, account=account, region=region) for t in m.targets]
+    if job.document is not None:
+        request["document"] = job.document
+    if m.tags:
+        request["tags"] = [tag.model_dump(exclude_none=True) for tag in m.tags]
+    return request

@@ -1,0 +1,75 @@
+"""The ``rollouts`` command as a user runs it: a subprocess, its output and exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO
+
+
+def rollouts(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd,
+                          capture_output=True, text=True, check=False)
+
+
+def test_validate__example_folder_by_default__exits_0() -> None:
+    done = rollouts("validate")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "jobs valid" in done.stdout
+
+
+def test_validate__typo_and_out_of_range__name_file_line_and_field(write_tree) -> None:  # type: ignore[no-untyped-def]
+    root = write_tree({"fw.yaml": "targets: [thing/a]\ndocument: {op: x}\n"
+                                  "abortConfg: {}\ntimeoutConfig:\n"
+                                  "  inProgressTimeoutInMinutes: 20000\n"})
+    done = rollouts("validate", str(root))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any(line.endswith("fw.yaml:3:1: abortConfg: unknown key abortConfg; "
+                             "did you mean abortConfig?") for line in lines), lines
+    assert any("fw.yaml:5:31: timeoutConfig.inProgressTimeoutInMinutes: 20000 is out of range"
+               in line for line in lines), lines
+    assert done.stderr == ""
+
+
+def test_validate__json_output__is_the_error_envelope_with_details(write_tree) -> None:  # type: ignore[no-untyped-def]
+    root = write_tree({"fw.yaml": "targets: []\ndocument: {op: x}\n"})
+    done = rollouts("validate", str(root), "--output", "json")
+    assert done.returncode == 1
+    body = json.loads(done.stdout)
+    assert body["success"] is False
+    assert body["error"]["code"] == "VALIDATION_ERROR"
+    (detail,) = body["error"]["details"]
+    assert detail["path"] == "targets" and detail["line"] == 1 and detail["column"] == 1
+    assert detail["file"].endswith("fw.yaml")
+
+
+def test_validate__json_output_when_valid__lists_the_jobs() -> None:
+    done = rollouts("validate", "rollouts", "-o", "json")
+    body = json.loads(done.stdout)
+    assert body["success"] is True
+    assert {job["name"] for job in body["data"]["jobs"]} >= {"gateway-fw-2-4-0",
+                                                              "fetch-ca-bundle"}
+
+
+def test_schema__prints_a_json_schema_of_every_createjob_key() -> None:
+    done = rollouts("schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert schema["additionalProperties"] is False
+    assert {"jobId", "targets", "abortConfig", "documentFile", "name"} <= set(schema["properties"])
+    assert schema["required"] == ["targets"]
+
+
+def test_validate_and_schema__import_neither_boto3_nor_deepdiff_nor_moto() -> None:
+    code = ("import sys; from click.testing import CliRunner; from engine.cli import main; "
+            "CliRunner().invoke(main, ['validate', 'rollouts']); "
+            "CliRunner().invoke(main, ['schema']); "
+            "print(sorted(m for m in ('boto3', 'botocore', 'deepdiff', 'moto') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"
