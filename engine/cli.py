@@ -1,27 +1,80 @@
 """The ``rollouts`` command: parse options, call one engine function, render, exit.
 
-Exit codes: 0 success (valid, nothing to do); 1 error or invalid; 2 (plan with
-``--detailed-exitcode``) changes to make.
+Exit codes: 0 success (valid; no changes; applied); 1 error, invalid manifests, conflict,
+stale plan or a failed action; 2 (``plan --detailed-exitcode``) changes to make.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from engine import __version__
 
+if TYPE_CHECKING:
+    from engine.workflow import PlanRun
+
 OUTPUTS = click.Choice(["text", "json"])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rollouts")
 def main() -> None:
     """Declarative rollouts of AWS IoT Jobs, driven by git."""
+
+
+def aws_options(command: F) -> F:
+    """The options every command that reaches AWS shares."""
+    for option in reversed([
+        click.option("--region", help="Default region (else _config.yaml's, else the profile's)."),
+        click.option("--profile", help="AWS profile to use."),
+        click.option("--endpoint-url", help="Another endpoint for AWS IoT (a moto server)."),
+        click.option("--ledger", help="Ledger location, s3://bucket/key or file://path "
+                                      "(else _config.yaml's)."),
+        click.option("--sandbox", is_flag=True, help="Use the simulated AWS IoT kept in "
+                                                     ".rollouts-sandbox/ (no AWS account)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def fail(code: str, message: str, output: str, details: list[Any] | None = None) -> None:
+    """The one place errors become messages and exit code 1."""
+    from engine.render import envelope
+
+    if output == "json":
+        click.echo(envelope.failure(code, message, details))
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def errors_to_exit(output: str) -> Iterator[None]:
+    from engine.errors import InvalidManifests, RolloutsError
+
+    try:
+        yield
+    except InvalidManifests as exc:
+        if output == "json":
+            fail(exc.code, str(exc), output, [p.as_detail() for p in exc.problems])
+        for problem in exc.problems:
+            click.echo(str(problem))
+        fail(exc.code, f"{exc}; no API call was made", output)
+    except RolloutsError as exc:
+        fail(exc.code, str(exc), output)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @main.command()
@@ -35,8 +88,7 @@ def validate(folder: Path, output: str) -> None:
     from engine.render import validation as render
     from engine.validate import validate_folder
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    result = validate_folder(folder, now=now)
+    result = validate_folder(folder, now=_now())
     click.echo(render.json_text(result) if output == "json" else render.text(result))
     sys.exit(0 if result.ok else 1)
 
@@ -47,3 +99,111 @@ def schema() -> None:
     from engine.schema.jsonschema import manifest_schema
 
     click.echo(json.dumps(manifest_schema(), indent=2))
+
+
+def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
+          ledger: str | None, sandbox: bool, prune: bool,
+          body: Callable[[PlanRun], None]) -> None:
+    """Plan (inside the sandbox if asked) and hand the run to ``body``."""
+    from engine.aws import Connection
+    from engine.loader.tree import find_repo_root
+    from engine.workflow import plan_folder
+
+    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
+    context: Any = nullcontext(None)
+    if sandbox:
+        from engine.sandbox.runtime import sandbox as simulated
+
+        context = simulated(find_repo_root(folder.resolve()))
+    with context as box:
+        run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=_now(),
+                          ledger_override=box.ledger if box is not None else None)
+        body(run)
+
+
+@main.command()
+@click.argument("folder", default="rollouts", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 for no changes, 2 for changes, 1 for errors.")
+@click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
+@aws_options
+def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
+         region: str | None, profile: str | None, endpoint_url: str | None,
+         ledger: str | None, sandbox: bool) -> None:
+    """Show which API calls would bring AWS IoT to the manifests. Writes nothing to AWS."""
+    from engine.render import envelope
+    from engine.render import plan as render
+    from engine.saved import save_plan
+
+    result: dict[str, Any] = {}
+
+    def show(run: PlanRun) -> None:
+        if out is not None:
+            save_plan(out, folder, run, prune=prune)
+        click.echo(envelope.success(render.data(run)) if output == "json"
+                   else render.text(run, colour=render.use_colour()))
+        result["run"] = run
+
+    with errors_to_exit(output):
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show)
+    run: PlanRun = result["run"]
+    if run.plan.failed:
+        sys.exit(1)
+    if detailed_exitcode and run.plan.changes:
+        sys.exit(2)
+    sys.exit(0)
+
+
+@main.command()
+@click.argument("target", default="rollouts", type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Show what apply would do; call nothing that writes.")
+@click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
+@click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
+@aws_options
+def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: str,
+          region: str | None, profile: str | None, endpoint_url: str | None,
+          ledger: str | None, sandbox: bool) -> None:
+    """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
+    from engine.render import envelope
+    from engine.render import plan as render
+    from engine.saved import check_saved, load_saved
+    from engine.workflow import apply_run
+
+    saved = load_saved(target) if target.is_file() else None
+    folder = Path(saved["folder"]) if saved else target
+    prune = bool(saved["prune"]) if saved else prune
+    status: dict[str, int] = {}
+
+    def act(run: PlanRun) -> None:
+        if saved is not None:
+            check_saved(saved, run)
+        if run.plan.failed or not run.plan.changes or dry_run:
+            click.echo(envelope.success(render.data(run)) if output == "json"
+                       else render.text(run, colour=render.use_colour()))
+            if dry_run and output == "text" and run.plan.changes:
+                click.echo("Dry run: nothing was applied.")
+            status["code"] = 1 if run.plan.failed else 0
+            return
+        if not auto_approve and saved is None:
+            if not sys.stdin.isatty():
+                from engine.errors import RolloutsError
+
+                click.echo(render.text(run, colour=render.use_colour()))
+                raise RolloutsError("not at a terminal, so cannot ask: review the plan above "
+                                    "and run apply with --auto-approve")
+            click.echo(render.text(run, colour=render.use_colour()))
+            if not click.confirm("Apply these changes?", default=False):
+                click.echo("Nothing applied.")
+                status["code"] = 1
+                return
+        outcomes = apply_run(run)
+        click.echo(envelope.success(render.data(run, outcomes)) if output == "json"
+                   else render.text(run, outcomes, colour=render.use_colour()))
+        status["code"] = 0 if all(o.ok for o in outcomes) else 1
+
+    with errors_to_exit(output):
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act)
+    sys.exit(status.get("code", 1))

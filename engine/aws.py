@@ -1,0 +1,185 @@
+"""The one module that talks to AWS: an IoT client that counts, paces and translates.
+
+Every call goes through ``IotApi.call``: it waits its turn under a client-side rate limit
+(AWS allows about 10 calls a second for each Jobs API), counts the call by operation, and
+turns botocore's errors into the project's own (``AwsError``, ``AlreadyExists``) here, at
+the boundary. botocore's adaptive retry mode retries throttling and 5xx answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from engine.errors import RolloutsError
+
+WRITE_OPERATIONS = frozenset({"CreateJob", "UpdateJob", "CancelJob", "TagResource",
+                              "UntagResource", "DeleteJob"})
+PAGE_SIZE = 250
+
+
+class AwsError(RolloutsError):
+    """An AWS call failed after botocore's retries; ``aws_code`` is AWS's error code."""
+
+    code = "AWS_ERROR"
+
+    def __init__(self, operation: str, aws_code: str, message: str) -> None:
+        self.operation = operation
+        self.aws_code = aws_code
+        super().__init__(f"{operation} failed: {aws_code}: {message}")
+
+
+class AlreadyExists(AwsError):
+    """CreateJob for a jobId that exists (AWS's ResourceAlreadyExistsException)."""
+
+
+class NotFound(AwsError):
+    """The job (or resource) does not exist."""
+
+
+class RateLimiter:
+    """At most ``rate`` calls a second across threads (a token bucket of one)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.lock = threading.Lock()
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to call AWS."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    rate: float = 10.0
+    max_attempts: int = 10
+
+
+class IotApi:
+    """AWS IoT Jobs calls, paced, counted and with errors translated."""
+
+    def __init__(self, connection: Connection, client: Any = None, sts: Any = None) -> None:
+        session = boto3.session.Session(profile_name=connection.profile,
+                                        region_name=connection.region)
+        config = Config(retries={"mode": "adaptive", "max_attempts": connection.max_attempts},
+                        max_pool_connections=20)
+        self.region: str = connection.region or session.region_name or "us-east-1"
+        self.client = client or session.client("iot", region_name=self.region,
+                                               endpoint_url=connection.endpoint_url,
+                                               config=config)
+        self._sts = sts or session.client("sts", region_name=self.region,
+                                          endpoint_url=connection.endpoint_url, config=config)
+        self.limiter = RateLimiter(connection.rate)
+        self.calls: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+        self._account: str | None = None
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        method = getattr(self.client, _snake(operation))
+        self.limiter.wait()
+        with self._count_lock:
+            self.calls[operation] += 1
+        try:
+            result: dict[str, Any] = method(**params)
+            return result
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            message = str(error.get("Message", ""))
+            if code == "ResourceAlreadyExistsException":
+                raise AlreadyExists(operation, code, message) from exc
+            if code == "ResourceNotFoundException":
+                raise NotFound(operation, code, message) from exc
+            raise AwsError(operation, code, message) from exc
+        except BotoCoreError as exc:
+            raise AwsError(operation, type(exc).__name__, str(exc)) from exc
+
+    def account(self) -> str:
+        if self._account is None:
+            self.limiter.wait()
+            with self._count_lock:
+                self.calls["GetCallerIdentity"] += 1
+            try:
+                self._account = str(self._sts.get_caller_identity()["Account"])
+            except (ClientError, BotoCoreError) as exc:
+                raise AwsError("GetCallerIdentity", type(exc).__name__, str(exc)) from exc
+        return self._account
+
+    # --- reads
+    def list_jobs(self) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"maxResults": PAGE_SIZE}
+            if token:
+                params["nextToken"] = token
+            page = self.call("ListJobs", **params)
+            yield from page.get("jobs", [])
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    def describe_job(self, job_id: str) -> dict[str, Any] | None:
+        try:
+            return self.call("DescribeJob", jobId=job_id)
+        except NotFound:
+            return None
+
+    def job_document(self, job_id: str) -> str | None:
+        try:
+            return self.call("GetJobDocument", jobId=job_id).get("document")
+        except NotFound:
+            return None
+
+    def tags(self, job_arn: str) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"resourceArn": job_arn}
+            if token:
+                params["nextToken"] = token
+            page = self.call("ListTagsForResource", **params)
+            tags.update({t["Key"]: t.get("Value", "") for t in page.get("tags", [])})
+            token = page.get("nextToken")
+            if not token:
+                return tags
+
+    def writes(self) -> int:
+        return sum(n for op, n in self.calls.items() if op in WRITE_OPERATIONS)
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for index, char in enumerate(operation):
+        if char.isupper() and index:
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def s3_client(connection: Connection) -> Any:
+    """An S3 client for the ledger, with the same credentials and endpoint as IoT."""
+    session = boto3.session.Session(profile_name=connection.profile,
+                                    region_name=connection.region)
+    return session.client("s3", endpoint_url=connection.endpoint_url,
+                          config=Config(retries={"mode": "adaptive", "max_attempts": 10}))

@@ -1,0 +1,1 @@
+"""The simulated AWS IoT (moto plus the Jobs behaviour it lacks), for tests and ``--sandbox``."""

@@ -1,0 +1,305 @@
+"""The AWS IoT Jobs behaviour moto 5.2 lacks, added in this one place (DESIGN.md section 6).
+
+``install()`` patches moto's IoT request handlers so that, as on AWS:
+
+- CreateJob refuses an existing jobId with ResourceAlreadyExistsException (moto replaces
+  the job silently), and keeps ``tags``, ``namespaceId``, ``jobTemplateArn`` and
+  ``destinationPackageVersions``;
+- UpdateJob changes the mutable fields of an active job (moto has no UpdateJob);
+- TagResource, UntagResource and ListTagsForResource work on job ARNs (moto has no job tags);
+- ListJobs pages by ``maxResults`` (1 to 250) and ``nextToken`` and filters by ``status``
+  and ``targetSelection`` (moto crashes past one page and ignores the filters);
+- DescribeJob and GetJobDocument look a job up by id in constant time, and answer
+  ResourceNotFoundException for an unknown one.
+
+``set_job_status`` lets tests and the sandbox move a job to IN_PROGRESS, COMPLETED or
+CANCELED, as devices and AWS would. The tests in ``tests/sandbox/test_moto_jobs.py`` check
+every request and response here against botocore's shapes for the operation.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
+from moto.iot.exceptions import (
+    InvalidRequestException,
+    InvalidStateTransitionException,
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+)
+from moto.iot.models import FakeJob, IoTBackend, iot_backends
+from moto.iot.responses import IoTResponse
+
+ACTIVE = ("IN_PROGRESS", "SCHEDULED")
+STATUSES = ("IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED")
+_EXTRA_FIELDS = ("namespaceId", "jobTemplateArn", "destinationPackageVersions")
+_installed = False
+
+
+def _tags(backend: IoTBackend) -> dict[str, dict[str, str]]:
+    """Tags of job ARNs, kept on the backend (one per account and region)."""
+    store: dict[str, dict[str, str]] | None = getattr(backend, "_rollouts_tags", None)
+    if store is None:
+        store = {}
+        backend._rollouts_tags = store  # type: ignore[attr-defined]
+    return store
+
+
+def _job(backend: IoTBackend, job_id: str) -> FakeJob:
+    job = backend.jobs.get(job_id)
+    if job is None:
+        raise ResourceNotFoundException(f"Job {job_id} does not exist")
+    return job
+
+
+def _create_job(self: IoTResponse) -> ActionResult:
+    backend = self.iot_backend
+    job_id = self._get_param("jobId")
+    if job_id in backend.jobs:
+        existing = backend.jobs[job_id]
+        raise ResourceAlreadyExistsException(f"Job {job_id} already exists", job_id,
+                                             existing.job_arn)
+    job_arn, job_id, description = backend.create_job(
+        job_id=job_id,
+        targets=self._get_param("targets"),
+        description=self._get_param("description"),
+        document_source=self._get_param("documentSource"),
+        document=self._get_param("document"),
+        presigned_url_config=self._get_param("presignedUrlConfig"),
+        target_selection=self._get_param("targetSelection") or "SNAPSHOT",
+        job_executions_rollout_config=self._get_param("jobExecutionsRolloutConfig"),
+        document_parameters=self._get_param("documentParameters"),
+        abort_config=self._get_param("abortConfig"),
+        job_execution_retry_config=self._get_param("jobExecutionsRetryConfig"),
+        scheduling_config=self._get_param("schedulingConfig"),
+        timeout_config=self._get_param("timeoutConfig"),
+    )
+    job = backend.jobs[job_id]
+    job.status = "SCHEDULED" if self._get_param("schedulingConfig") else "IN_PROGRESS"
+    job._rollouts_extra = {k: self._get_param(k) for k in _EXTRA_FIELDS  # type: ignore[attr-defined]
+                           if self._get_param(k) is not None}
+    tags = self._get_param("tags") or []
+    _tags(backend)[job_arn] = {t["Key"]: t.get("Value", "") for t in tags}
+    return ActionResult({"jobArn": job_arn, "jobId": job_id, "description": description})
+
+
+def _update_job(self: IoTResponse) -> ActionResult:
+    job = _job(self.iot_backend, self._get_param("jobId"))
+    if job.status not in ACTIVE:
+        raise InvalidRequestException(f"Job {job.job_id} is {job.status} and cannot be updated")
+    fields = {
+        "description": "description",
+        "presignedUrlConfig": "presigned_url_config",
+        "jobExecutionsRolloutConfig": "job_executions_rollout_config",
+        "abortConfig": "abort_config",
+        "timeoutConfig": "timeout_config",
+        "jobExecutionsRetryConfig": "job_execution_retry_config",
+    }
+    for param, attribute in fields.items():
+        value = self._get_param(param)
+        if value is not None:
+            setattr(job, attribute, value)
+    job.last_updated_at = utcnow()
+    return EmptyResult()
+
+
+def _job_arn_tags(self: IoTResponse, arn: str) -> dict[str, str]:
+    backend = self.iot_backend
+    job_id = arn.rsplit("job/", 1)[-1] if ":job/" in arn else None
+    if job_id is None or job_id not in backend.jobs:
+        raise ResourceNotFoundException(f"No resource {arn}")
+    return _tags(backend).setdefault(arn, {})
+
+
+def _tag_resource(self: IoTResponse) -> ActionResult:
+    tags = _job_arn_tags(self, self._get_param("resourceArn"))
+    for tag in self._get_param("tags") or []:
+        tags[tag["Key"]] = tag.get("Value", "")
+    return EmptyResult()
+
+
+def _untag_resource(self: IoTResponse) -> ActionResult:
+    tags = _job_arn_tags(self, self._get_param("resourceArn"))
+    for key in self._get_param("tagKeys") or []:
+        tags.pop(key, None)
+    return EmptyResult()
+
+
+def _list_tags_for_resource(self: IoTResponse) -> ActionResult:
+    tags = _job_arn_tags(self, self._get_param("resourceArn"))
+    return ActionResult({"tags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def _summary(job: FakeJob) -> dict[str, Any]:
+    return {
+        "jobArn": job.job_arn,
+        "jobId": job.job_id,
+        "targetSelection": job.target_selection,
+        "status": job.status,
+        "isConcurrent": False,
+        "createdAt": job.created_at,
+        "lastUpdatedAt": job.last_updated_at,
+        "completedAt": job.completed_at,
+    }
+
+
+def _list_jobs(self: IoTResponse) -> ActionResult:
+    max_results = self._get_int_param("maxResults", 50)
+    if not 1 <= max_results <= 250:
+        raise InvalidRequestException("maxResults must be between 1 and 250")
+    status = self._get_param("status")
+    selection = self._get_param("targetSelection")
+    jobs = [job for job in self.iot_backend.jobs.values()
+            if (status is None or job.status == status)
+            and (selection is None or job.target_selection == selection)]
+    token = self._get_param("nextToken")
+    start = int(token) if token and token.isdigit() else 0
+    page = jobs[start:start + max_results]
+    result: dict[str, Any] = {"jobs": [_summary(job) for job in page]}
+    if start + max_results < len(jobs):
+        result["nextToken"] = str(start + max_results)
+    return ActionResult(result)
+
+
+def _describe_job(self: IoTResponse) -> ActionResult:
+    job = _job(self.iot_backend, self._get_param("jobId"))
+    body: dict[str, Any] = {
+        "jobArn": job.job_arn,
+        "jobId": job.job_id,
+        "targetSelection": job.target_selection,
+        "status": job.status,
+        "forceCanceled": job.force,
+        "reasonCode": job.reason_code,
+        "comment": job.comment,
+        "targets": job.targets,
+        "description": job.description,
+        "presignedUrlConfig": job.presigned_url_config,
+        "jobExecutionsRolloutConfig": job.job_executions_rollout_config,
+        "abortConfig": job.abort_config,
+        "createdAt": job.created_at,
+        "lastUpdatedAt": job.last_updated_at,
+        "completedAt": job.completed_at,
+        "jobProcessDetails": {k: v for k, v in job.job_process_details.items()
+                              if k != "processingTargets"},
+        "timeoutConfig": job.timeout_config,
+        "jobExecutionsRetryConfig": job.job_execution_retry_config,
+        "documentParameters": job.document_parameters,
+        "schedulingConfig": job.scheduling_config,
+        **getattr(job, "_rollouts_extra", {}),
+    }
+    return ActionResult({"documentSource": job.document_source,
+                         "job": {k: v for k, v in body.items() if v is not None}})
+
+
+def _get_job_document(self: IoTResponse) -> ActionResult:
+    job = _job(self.iot_backend, self._get_param("jobId"))
+    return ActionResult({"document": job.document})
+
+
+def _cancel_job(self: IoTResponse) -> ActionResult:
+    job = _job(self.iot_backend, self._get_param("jobId"))
+    if job.status in ("COMPLETED", "DELETION_IN_PROGRESS"):
+        raise InvalidStateTransitionException(f"Job {job.job_id} is {job.status}")
+    job.status = "CANCELED"
+    job.reason_code = self._get_param("reasonCode") or job.reason_code
+    job.comment = self._get_param("comment") or job.comment
+    job.last_updated_at = utcnow()
+    return ActionResult({"jobArn": job.job_arn, "jobId": job.job_id,
+                         "description": job.description})
+
+
+_HANDLERS = {
+    "create_job": _create_job,
+    "update_job": _update_job,
+    "tag_resource": _tag_resource,
+    "untag_resource": _untag_resource,
+    "list_tags_for_resource": _list_tags_for_resource,
+    "list_jobs": _list_jobs,
+    "describe_job": _describe_job,
+    "get_job_document": _get_job_document,
+    "cancel_job": _cancel_job,
+}
+
+
+def install() -> None:
+    """Patch moto's IoT handlers (once per process; safe to call again)."""
+    global _installed
+    if _installed:
+        return
+    for name, handler in _HANDLERS.items():
+        setattr(IoTResponse, name, handler)
+    _installed = True
+
+
+def backend(account: str = "123456789012", region: str = "eu-west-1") -> IoTBackend:
+    return iot_backends[account][region]
+
+
+def set_job_status(job_id: str, status: str, *, account: str = "123456789012",
+                   region: str = "eu-west-1") -> None:
+    """Move a job as devices and AWS would (tests, and the sandbox's simulation)."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    job = _job(backend(account, region), job_id)
+    job.status = status
+    job.last_updated_at = utcnow()
+    if status in ("COMPLETED", "CANCELED"):
+        job.completed_at = utcnow()  # type: ignore[assignment]
+
+
+def export_jobs(account: str, region: str) -> list[dict[str, Any]]:
+    """The jobs of one backend as JSON-ready records (the sandbox's saved state)."""
+    b = backend(account, region)
+    records = []
+    for job in b.jobs.values():
+        records.append({
+            "jobId": job.job_id, "targets": job.targets, "document": job.document,
+            "documentSource": job.document_source, "description": job.description,
+            "presignedUrlConfig": job.presigned_url_config,
+            "targetSelection": job.target_selection,
+            "jobExecutionsRolloutConfig": job.job_executions_rollout_config,
+            "documentParameters": job.document_parameters, "abortConfig": job.abort_config,
+            "jobExecutionsRetryConfig": job.job_execution_retry_config,
+            "schedulingConfig": job.scheduling_config, "timeoutConfig": job.timeout_config,
+            "status": job.status, "extra": getattr(job, "_rollouts_extra", {}),
+            "tags": _tags(b).get(job.job_arn, {}),
+            "processDetails": job.job_process_details,
+            "createdAt": job.created_at.isoformat(),
+            "lastUpdatedAt": job.last_updated_at.isoformat(),
+            "completedAt": job.completed_at.isoformat() if job.completed_at else None,
+        })
+    return records
+
+
+def import_jobs(records: list[dict[str, Any]], account: str, region: str) -> None:
+    """Put saved jobs back into a fresh backend."""
+    b = backend(account, region)
+    for r in records:
+        b.create_job(
+            job_id=r["jobId"], targets=r["targets"], document_source=r["documentSource"],
+            document=r["document"], description=r["description"],
+            presigned_url_config=r["presignedUrlConfig"],
+            target_selection=r["targetSelection"],
+            job_executions_rollout_config=r["jobExecutionsRolloutConfig"],
+            document_parameters=r["documentParameters"], abort_config=r["abortConfig"],
+            job_execution_retry_config=r["jobExecutionsRetryConfig"],
+            scheduling_config=r["schedulingConfig"], timeout_config=r["timeoutConfig"],
+        )
+        job = b.jobs[r["jobId"]]
+        job.status = r["status"]
+        job._rollouts_extra = r["extra"]  # type: ignore[attr-defined]
+        job.job_process_details = r.get("processDetails", job.job_process_details)
+        # Timestamps are part of a job's fingerprint (saved plans): they must survive.
+        job.created_at = datetime.fromisoformat(r["createdAt"])
+        job.last_updated_at = datetime.fromisoformat(r["lastUpdatedAt"])
+        if r.get("completedAt"):
+            job.completed_at = datetime.fromisoformat(r["completedAt"])  # type: ignore[assignment]
+        _tags(b)[job.job_arn] = dict(r["tags"])
+
+
+def dumps_jobs(account: str, region: str) -> str:
+    return json.dumps(export_jobs(account, region), default=str)

@@ -1,0 +1,57 @@
+"""``--sandbox``: every command against an in-process simulated AWS IoT that persists.
+
+The simulated account's jobs are saved in ``.rollouts-sandbox/`` at the repository root
+after each command and loaded before the next, so a newcomer can apply, plan again and see
+nothing to do, edit and see the diff, with no AWS account. The sandbox keeps its own ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.ledger import FileLedger
+
+SANDBOX_DIR = ".rollouts-sandbox"
+ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    folder: Path
+    ledger: FileLedger
+
+
+@contextmanager
+def sandbox(repo_root: Path) -> Iterator[Sandbox]:
+    """Run the body against the simulated AWS; its jobs are saved when the body ends."""
+    from moto import mock_aws
+    from moto.iot.models import iot_backends
+
+    from engine.sandbox import moto_jobs
+
+    moto_jobs.install()
+    folder = repo_root / SANDBOX_DIR
+    folder.mkdir(exist_ok=True)
+    (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
+    state_path = folder / "state.json"
+    with mock_aws():
+        if state_path.exists():
+            state = json.loads(state_path.read_text())
+            for region, records in state.get("regions", {}).items():
+                moto_jobs.import_jobs(records, ACCOUNT, region)
+        try:
+            yield Sandbox(folder, FileLedger(folder / "ledger.json"))
+        finally:
+            regions = {region: moto_jobs.export_jobs(ACCOUNT, region)
+                       for region in list(iot_backends[ACCOUNT].keys())}
+            state = {"version": 1, "regions": {r: jobs for r, jobs in regions.items() if jobs}}
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(state, handle, indent=1, default=str)
+            os.replace(tmp, state_path)
