@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -96,7 +97,7 @@ class IotApi:
         self._account: str | None = None
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = getattr(self.client, _snake(operation))
+        method = getattr(self.client, xform_name(operation))
         self.limiter.wait()
         with self._count_lock:
             self.calls[operation] += 1
@@ -166,15 +167,6 @@ class IotApi:
 
     def writes(self) -> int:
         return sum(n for op, n in self.calls.items() if op in WRITE_OPERATIONS)
-
-
-def _snake(operation: str) -> str:
-    out = []
-    for index, char in enumerate(operation):
-        if char.isupper() and index:
-            out.append("_")
-        out.append(char.lower())
-    return "".join(out)
 
 
 def s3_client(connection: Connection) -> Any:

@@ -27,3 +27,46 @@ def write_tree(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
         return root
 
     return write
+
+
+# --- simulated AWS -----------------------------------------------------------------------
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """An in-process simulated AWS with the project's IoT Jobs additions."""
+    from moto import mock_aws
+
+    from engine.sandbox import moto_jobs
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    moto_jobs.install()
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def iot(aws):  # type: ignore[no-untyped-def]
+    import boto3
+
+    return boto3.client("iot", region_name=REGION)
+
+
+@pytest.fixture(scope="session")
+def moto_server():  # type: ignore[no-untyped-def]
+    """A moto server on loopback (with the additions), for the CLI as a subprocess."""
+    from moto.server import ThreadedMotoServer
+
+    from engine.sandbox import moto_jobs
+
+    moto_jobs.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

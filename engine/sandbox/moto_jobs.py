@@ -27,7 +27,6 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.iot.exceptions import (
     InvalidRequestException,
-    InvalidStateTransitionException,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
@@ -203,7 +202,8 @@ def _get_job_document(self: IoTResponse) -> ActionResult:
 def _cancel_job(self: IoTResponse) -> ActionResult:
     job = _job(self.iot_backend, self._get_param("jobId"))
     if job.status in ("COMPLETED", "DELETION_IN_PROGRESS"):
-        raise InvalidStateTransitionException(f"Job {job.job_id} is {job.status}")
+        # CancelJob models InvalidRequestException for this, not moto's state-transition error.
+        raise InvalidRequestException(f"Job {job.job_id} is {job.status} and cannot be canceled")
     job.status = "CANCELED"
     job.reason_code = self._get_param("reasonCode") or job.reason_code
     job.comment = self._get_param("comment") or job.comment
