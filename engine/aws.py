@@ -47,7 +47,7 @@ class NotFound(AwsError):
 
 
 class RateLimiter:
-    """At most ``rate`` calls a second across threads (a token bucket of one)."""
+    """At most ``rate`` calls a second across threads: each call takes the next free slot."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
@@ -81,8 +81,11 @@ class IotApi:
     """AWS IoT Jobs calls, paced, counted and with errors translated."""
 
     def __init__(self, connection: Connection, client: Any = None, sts: Any = None) -> None:
-        session = boto3.session.Session(profile_name=connection.profile,
-                                        region_name=connection.region)
+        try:
+            session = boto3.session.Session(profile_name=connection.profile,
+                                            region_name=connection.region)
+        except BotoCoreError as exc:  # an unknown profile, a broken config file
+            raise AwsError("Session", type(exc).__name__, str(exc)) from exc
         config = Config(retries={"mode": "adaptive", "max_attempts": connection.max_attempts},
                         max_pool_connections=20)
         self.region: str = connection.region or session.region_name or "us-east-1"
@@ -91,14 +94,17 @@ class IotApi:
                                                config=config)
         self._sts = sts or session.client("sts", region_name=self.region,
                                           endpoint_url=connection.endpoint_url, config=config)
-        self.limiter = RateLimiter(connection.rate)
+        # AWS limits each Jobs API on its own (about 10 calls a second each).
+        self.rate = connection.rate
+        self.limiters: dict[str, RateLimiter] = {}
+        self._limiters_lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._account: str | None = None
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         method = getattr(self.client, xform_name(operation))
-        self.limiter.wait()
+        self._limiter(operation).wait()
         with self._count_lock:
             self.calls[operation] += 1
         try:
@@ -116,9 +122,14 @@ class IotApi:
         except BotoCoreError as exc:
             raise AwsError(operation, type(exc).__name__, str(exc)) from exc
 
+    def _limiter(self, operation: str) -> RateLimiter:
+        with self._limiters_lock:
+            if operation not in self.limiters:
+                self.limiters[operation] = RateLimiter(self.rate)
+            return self.limiters[operation]
+
     def account(self) -> str:
         if self._account is None:
-            self.limiter.wait()
             with self._count_lock:
                 self.calls["GetCallerIdentity"] += 1
             try:
