@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.workflow import PlanRun
 
 OUTPUTS = click.Choice(["text", "json"])
+PLAN_OUTPUTS = click.Choice(["text", "json", "markdown"])
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,6 +53,10 @@ def fail(code: str, message: str, output: str, details: list[Any] | None = None)
 
     if output == "json":
         click.echo(envelope.failure(code, message, details))
+    elif output == "markdown":
+        from engine.render import markdown
+
+        click.echo(markdown.error(code, message))
     else:
         click.echo(f"error: {message}", err=True)
     sys.exit(1)
@@ -66,6 +71,11 @@ def errors_to_exit(output: str) -> Iterator[None]:
     except InvalidManifests as exc:
         if output == "json":
             fail(exc.code, str(exc), output, [p.as_detail() for p in exc.problems])
+        if output == "markdown":
+            from engine.render import markdown
+
+            click.echo(markdown.problems(exc.problems))
+            sys.exit(1)
         for problem in exc.problems:
             click.echo(str(problem))
         fail(exc.code, f"{exc}; no API call was made", output)
@@ -101,6 +111,18 @@ def schema() -> None:
     click.echo(json.dumps(manifest_schema(), indent=2))
 
 
+def _render(run: PlanRun, output: str, outcomes: Any = None, *,
+            plan_file: str | None = None) -> str:
+    from engine.render import envelope, markdown
+    from engine.render import plan as render
+
+    if output == "json":
+        return envelope.success(render.data(run, outcomes))
+    if output == "markdown":
+        return markdown.render(run, outcomes, plan_file=plan_file)
+    return render.text(run, outcomes, colour=render.use_colour())
+
+
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
           body: Callable[[PlanRun], None]) -> None:
@@ -124,7 +146,7 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @main.command()
 @click.argument("folder", default="rollouts", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
-@click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
+@click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 for no changes, 2 for changes, 1 for errors.")
 @click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
@@ -133,8 +155,6 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
          region: str | None, profile: str | None, endpoint_url: str | None,
          ledger: str | None, sandbox: bool) -> None:
     """Show which API calls would bring AWS IoT to the manifests. Writes nothing to AWS."""
-    from engine.render import envelope
-    from engine.render import plan as render
     from engine.saved import save_plan
 
     result: dict[str, Any] = {}
@@ -142,8 +162,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
     def show(run: PlanRun) -> None:
         if out is not None:
             save_plan(out, folder, run, prune=prune)
-        click.echo(envelope.success(render.data(run)) if output == "json"
-                   else render.text(run, colour=render.use_colour()))
+        click.echo(_render(run, output, plan_file=str(out) if out else None))
         result["run"] = run
 
     with errors_to_exit(output):
@@ -161,13 +180,12 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Show what apply would do; call nothing that writes.")
 @click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
-@click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
+@click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
 @aws_options
 def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: str,
           region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
-    from engine.render import envelope
     from engine.render import plan as render
     from engine.saved import check_saved, load_saved
     from engine.workflow import apply_run
@@ -181,8 +199,7 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: 
         if saved is not None:
             check_saved(saved, run)
         if run.plan.failed or not run.plan.changes or dry_run:
-            click.echo(envelope.success(render.data(run)) if output == "json"
-                       else render.text(run, colour=render.use_colour()))
+            click.echo(_render(run, output))
             if dry_run and output == "text" and run.plan.changes:
                 click.echo("Dry run: nothing was applied.")
             status["code"] = 1 if run.plan.failed else 0
@@ -200,10 +217,62 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: 
                 status["code"] = 1
                 return
         outcomes = apply_run(run)
-        click.echo(envelope.success(render.data(run, outcomes)) if output == "json"
-                   else render.text(run, outcomes, colour=render.use_colour()))
+        click.echo(_render(run, output, outcomes))
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
         _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act)
     sys.exit(status.get("code", 1))
+
+
+@main.command()
+@click.argument("folder", default="rollouts", type=click.Path(path_type=Path))
+@click.option("--watch", is_flag=True, help="Refresh until every rollout has finished.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds between refreshes with --watch.")
+@click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
+@aws_options
+def status(folder: Path, watch: bool, interval: float, output: str, region: str | None,
+           profile: str | None, endpoint_url: str | None, ledger: str | None,
+           sandbox: bool) -> None:
+    """How far each rollout has got: execution counts, rate, abort margins.
+
+    --watch refreshes until no rollout is in progress (every job finished, or waiting for
+    its scheduled start). In the sandbox, devices make progress each time status looks.
+    """
+    import time
+
+    from engine.aws import Connection
+    from engine.loader.tree import find_repo_root
+    from engine.render import envelope
+    from engine.render import status as render
+    from engine.workflow import status_folder
+
+    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
+    unicode = (sys.stdout.encoding or "").lower().startswith("utf")
+
+    def look() -> list[Any]:
+        context: Any = nullcontext(None)
+        if sandbox:
+            from engine.sandbox.runtime import sandbox as simulated
+
+            context = simulated(find_repo_root(folder.resolve()), simulate=True)
+        with context:
+            return status_folder(folder, connection)
+
+    def show(statuses: list[Any]) -> None:
+        if output == "json":
+            click.echo(envelope.success({"rollouts": [s.as_dict() for s in statuses]}))
+        else:
+            click.echo(render.text(statuses, unicode=unicode))
+
+    with errors_to_exit(output):
+        statuses = look()
+        show(statuses)
+        while watch and any(s.moving for s in statuses):
+            time.sleep(interval)
+            statuses = look()
+            if output == "text" and sys.stdout.isatty():
+                click.clear()
+            show(statuses)
+    sys.exit(0)

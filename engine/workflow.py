@@ -20,6 +20,7 @@ from engine.identity import TAG_COMMIT, TAG_SOURCE
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.plan import Plan, build_plan
 from engine.remote import RemoteState, read_state
+from engine.status import RolloutStatus, read_status
 from engine.validate import Validation, validate_folder
 
 
@@ -65,10 +66,17 @@ def git_commit(repo_root: Path) -> str | None:
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
-def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,
-                prune: bool = False, now: datetime | None = None,
-                ledger_override: Ledger | None = None) -> PlanRun:
-    """Validate, resolve, read AWS and the ledger, and plan. Raises InvalidManifests."""
+@dataclass
+class Resolved:
+    """A valid folder resolved against the account in use: desired jobs and their clients."""
+
+    validation: Validation
+    desired: list[DesiredJob]
+    apis: dict[str, IotApi]
+
+
+def resolve_folder(folder: Path, connection: Connection) -> Resolved:
+    """Validate ``folder`` (raising InvalidManifests) and resolve every job's identity."""
     validation = validate_folder(folder)
     if not validation.ok:
         raise InvalidManifests(validation.problems)
@@ -81,6 +89,16 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
     account = apis[default_region].account()
     desired = [desire(job, account=account, region=job.region or default_region)
                for job in validation.jobs]
+    return Resolved(validation, desired, apis)
+
+
+def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,
+                prune: bool = False, now: datetime | None = None,
+                ledger_override: Ledger | None = None) -> PlanRun:
+    """Validate, resolve, read AWS and the ledger, and plan. Raises InvalidManifests."""
+    resolved = resolve_folder(folder, connection)
+    validation, desired, apis = resolved.validation, resolved.desired, resolved.apis
+    config = validation.config
     remote = {region: read_state(api, [d for d in desired if d.region == region], prune=prune)
               for region, api in apis.items()}
     where = ledger or (config.ledger if config else None)
@@ -90,6 +108,12 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     return PlanRun(validation, desired, plan, apis, book, git_commit(validation.repo_root),
                    remote)
+
+
+def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
+    """The status of every rollout in ``folder``: its current job and how far it got."""
+    resolved = resolve_folder(folder, connection)
+    return read_status(resolved.desired, resolved.apis)
 
 
 def _is_s3(location: str | None) -> bool:

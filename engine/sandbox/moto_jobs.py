@@ -271,6 +271,7 @@ def export_jobs(account: str, region: str) -> list[dict[str, Any]]:
             "createdAt": job.created_at.isoformat(),
             "lastUpdatedAt": job.last_updated_at.isoformat(),
             "completedAt": job.completed_at.isoformat() if job.completed_at else None,
+            "simulated": getattr(job, "_rollouts_simulated", False),
         })
     return records
 
@@ -296,6 +297,7 @@ def import_jobs(records: list[dict[str, Any]], account: str, region: str) -> Non
         # Timestamps are part of a job's fingerprint (saved plans): they must survive.
         job.created_at = datetime.fromisoformat(r["createdAt"])
         job.last_updated_at = datetime.fromisoformat(r["lastUpdatedAt"])
+        job._rollouts_simulated = r.get("simulated", False)  # type: ignore[attr-defined]
         if r.get("completedAt"):
             job.completed_at = datetime.fromisoformat(r["completedAt"])  # type: ignore[assignment]
         _tags(b)[job.job_arn] = dict(r["tags"])
@@ -303,3 +305,73 @@ def import_jobs(records: list[dict[str, Any]], account: str, region: str) -> Non
 
 def dumps_jobs(account: str, region: str) -> str:
     return json.dumps(export_jobs(account, region), default=str)
+
+
+# --- device simulation (the sandbox's `status`) -------------------------------------------
+
+DEVICES_PER_GROUP = 40
+_OUTCOMES = (("numberOfSucceededThings", 0.94), ("numberOfFailedThings", 0.03),
+             ("numberOfRejectedThings", 0.01), ("numberOfTimedOutThings", 0.02))
+
+
+def _fleet_size(job: FakeJob) -> int:
+    return sum(DEVICES_PER_GROUP if ":thinggroup/" in t else 1 for t in job.targets)
+
+
+def simulate_step(account: str, region: str, seed: int = 0) -> None:
+    """Move every active job's devices one step: queued -> in progress -> an outcome.
+
+    Deterministic for a seed. A job whose devices have all finished completes; a job whose
+    abort criteria trip is canceled, as AWS would.
+    """
+    import random
+
+    b = backend(account, region)
+    for job in b.jobs.values():
+        if job.status != "IN_PROGRESS":
+            continue
+        rng = random.Random(f"{seed}:{job.job_id}:{job.last_updated_at.isoformat()}")
+        d: dict[str, Any] = job.job_process_details
+        if not getattr(job, "_rollouts_simulated", False):
+            size = _fleet_size(job)
+            for key in ("numberOfSucceededThings", "numberOfFailedThings",
+                        "numberOfRejectedThings", "numberOfTimedOutThings",
+                        "numberOfCanceledThings", "numberOfRemovedThings",
+                        "numberOfInProgressThings"):
+                d[key] = 0
+            d["numberOfQueuedThings"] = size
+            job._rollouts_simulated = True  # type: ignore[attr-defined]
+        step = max(1, _fleet_size(job) // 4)
+        finishing = d.get("numberOfInProgressThings", 0)
+        for _ in range(finishing):
+            draw, total = rng.random(), 0.0
+            for key, share in _OUTCOMES:
+                total += share
+                if draw < total:
+                    d[key] = d.get(key, 0) + 1
+                    break
+        starting = min(step, d.get("numberOfQueuedThings", 0))
+        d["numberOfInProgressThings"] = starting
+        d["numberOfQueuedThings"] = d.get("numberOfQueuedThings", 0) - starting
+        job.last_updated_at = utcnow()
+        if _abort_tripped(job):
+            job.status = "CANCELED"
+            job.reason_code = "ABORTED_BY_CRITERIA"
+            job.completed_at = utcnow()  # type: ignore[assignment]
+        elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0:
+            job.status = "COMPLETED"
+            job.completed_at = utcnow()  # type: ignore[assignment]
+
+
+def _abort_tripped(job: FakeJob) -> bool:
+    d: dict[str, Any] = job.job_process_details
+    failures = {"FAILED": d.get("numberOfFailedThings", 0),
+                "REJECTED": d.get("numberOfRejectedThings", 0),
+                "TIMED_OUT": d.get("numberOfTimedOutThings", 0)}
+    failures["ALL"] = sum(failures.values())
+    executed = sum(failures.values()) - failures["ALL"] + d.get("numberOfSucceededThings", 0)
+    for c in (job.abort_config or {}).get("criteriaList", []):
+        if executed >= c["minNumberOfExecutedThings"] and executed and \
+                100.0 * failures[c["failureType"]] / executed >= c["thresholdPercentage"]:
+            return True
+    return False

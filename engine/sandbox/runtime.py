@@ -28,8 +28,11 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(repo_root: Path) -> Iterator[Sandbox]:
-    """Run the body against the simulated AWS; its jobs are saved when the body ends."""
+def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
+    """Run the body against the simulated AWS; its jobs are saved when the body ends.
+
+    With ``simulate``, the devices of every active job make one step of progress first.
+    """
     from moto import mock_aws
     from moto.iot.models import iot_backends
 
@@ -45,6 +48,8 @@ def sandbox(repo_root: Path) -> Iterator[Sandbox]:
             state = json.loads(state_path.read_text())
             for region, records in state.get("regions", {}).items():
                 moto_jobs.import_jobs(records, ACCOUNT, region)
+                if simulate:
+                    moto_jobs.simulate_step(ACCOUNT, region)
         try:
             yield Sandbox(folder, FileLedger(folder / "ledger.json"))
         finally:

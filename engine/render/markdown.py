@@ -1,0 +1,147 @@
+"""A plan (or an apply) as a pull-request comment.
+
+Every string from a manifest or from AWS is escaped: it cannot end a table cell or a code
+block, open HTML, mention a person or team, or pass for the summary. A hidden marker lets a
+workflow find and update its own earlier comment. Past GitHub's comment limit the details
+are cut, and the comment says so and points at the saved plan.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from typing import Any
+
+from engine.apply import Outcome
+from engine.errors import Problem
+from engine.plan import ACTION_NAMES, Conflict, Replace, Update
+from engine.render.plan import SYMBOLS, _job_fields, request_of
+from engine.workflow import PlanRun, ledger_warning
+
+MARKER = "<!-- iot-rollouts:plan -->"
+GITHUB_LIMIT = 65_536
+# Characters that could start markup inside a line; `-` and `.` only matter at a line's start.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|~])")
+
+
+def inline(value: object) -> str:
+    """Text safe in a table cell or a line: no markup, no HTML, no mention, one line."""
+    text = " ".join(str(value).split())  # newlines and tabs become spaces
+    text = html.escape(text, quote=False)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u200b")  # @org/team stays text, never a mention
+
+
+def in_html(value: object) -> str:
+    """Text safe inside an HTML element (a summary), where markdown is not read."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return text.replace("@", "@\u200b")
+
+
+def code_block(text: str, language: str = "") -> str:
+    """A fenced block that no backtick run inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _yaml(value: Any) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    stream = io.StringIO()
+    yaml.dump(value, stream)
+    return stream.getvalue().rstrip("\n")
+
+
+def _details(run: PlanRun, action: Any, outcome: Outcome | None) -> str:
+    name, job_id, _, _ = _job_fields(action)
+    title = f"{SYMBOLS[type(action)]} {ACTION_NAMES[type(action)]} {in_html(name)}"
+    parts = [f"<details><summary>{title}</summary>", ""]
+    if isinstance(action, Update | Conflict | Replace) and action.diff:
+        lines = [f"{c.path}: {_short(c.before)} -> {_short(c.after)}" for c in action.diff]
+        parts += ["Fields that change:", "", code_block("\n".join(lines), "diff"), ""]
+    if isinstance(action, Replace):
+        parts += [f"Cancels {inline(', '.join(action.old_job_ids))} first.", ""]
+    if isinstance(action, Conflict):
+        parts += [f"The pinned job {inline(job_id)} exists with other "
+                  f"{inline(', '.join(action.fields))}: change the jobId or revert.", ""]
+    if not isinstance(action, Update):
+        parts += ["Request:", "", code_block(_yaml(request_of(run, action)), "yaml"), ""]
+    if outcome is not None:
+        parts += [f"Outcome: {'done' if outcome.ok else '**failed**'}: "
+                  f"{inline(outcome.message)}", ""]
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _short(value: Any) -> str:
+    return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def summary_line(run: PlanRun, applied: bool) -> str:
+    c = run.plan.summary()
+    text = (f"{c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
+            f"{c['cancel']} to cancel, {c['unchanged']} unchanged")
+    if c["conflict"]:
+        text += f", **{c['conflict']} in conflict**"
+    return f"**{'Applied' if applied else 'Plan'}:** {text}"
+
+
+def render(run: PlanRun, outcomes: list[Outcome] | None = None, *,
+           plan_file: str | None = None, limit: int = GITHUB_LIMIT) -> str:
+    plan = run.plan
+    by_action = {id(o.action): o for o in outcomes or []}
+    head = [MARKER, "### iot-rollouts", "", summary_line(run, outcomes is not None), ""]
+    if plan.actions:
+        head += ["| | action | rollout | job id | region | manifest |",
+                 "|---|---|---|---|---|---|"]
+        for action in plan.actions:
+            name, job_id, region, source = _job_fields(action)
+            symbol = SYMBOLS[type(action)].replace("-", "\\-").replace("+", "\\+")
+            head.append(f"| {symbol} | {ACTION_NAMES[type(action)]} | {inline(name)} | "
+                        f"{inline(job_id)} | {inline(region)} | {inline(source or '')} |")
+        head.append("")
+    else:
+        head += ["No changes: AWS IoT matches the manifests.", ""]
+    tail: list[str] = []
+    notes = list(plan.notes) + list(plan.errors)
+    warning = ledger_warning(run)
+    if warning:
+        notes.append(warning)
+    if notes:
+        tail += ["**Notes**", ""] + [f"- {inline(n)}" for n in notes] + [""]
+    calls = ", ".join(f"{op} {n}" for op, n in run.api_calls().items()) or "none"
+    tail.append(f"<sub>AWS API calls: {inline(calls)}</sub>")
+    details = [_details(run, a, by_action.get(id(a))) for a in plan.actions]
+    body = "\n".join(head + details + [""] + tail)
+    if len(body) <= limit:
+        return body
+    where = f" in the saved plan ({inline(plan_file)})" if plan_file else " in the saved plan"
+    cut = [f"_The details are shortened to fit GitHub's comment limit; the full plan is"
+           f"{where} attached to this run._", ""]
+    kept: list[str] = []
+    size = len("\n".join(head + cut + tail)) + 200
+    for block in details:
+        if size + len(block) > limit:
+            break
+        kept.append(block)
+        size += len(block) + 1
+    return "\n".join(head + cut + kept + [""] + tail)
+
+
+def problems(items: list[Problem]) -> str:
+    """Validation errors as a comment."""
+    lines = [MARKER, "### iot-rollouts", "",
+             f"**Invalid manifests:** {sum(p.is_error for p in items)} errors; "
+             "nothing was planned.", ""]
+    lines += [f"- {inline(str(p))}" for p in items]
+    return "\n".join(lines)
+
+
+def error(code: str, message: str) -> str:
+    return "\n".join([MARKER, "### iot-rollouts", "", f"**Error ({inline(code)}):** "
+                      f"{inline(message)}"])

@@ -1,0 +1,146 @@
+"""How far each rollout has got: its current job, execution counts, rate and abort margin.
+
+``rollout_status`` is pure (a desired job and what DescribeJob said); ``read_status`` reads
+the current job of every rollout in a folder.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from engine.aws import IotApi
+from engine.desired import DesiredJob
+from engine.identity import name_of_derived
+
+TERMINAL = frozenset({"COMPLETED", "CANCELED", "DELETION_IN_PROGRESS", "NOT_CREATED"})
+COUNTS = (  # (label, jobProcessDetails key)
+    ("succeeded", "numberOfSucceededThings"),
+    ("failed", "numberOfFailedThings"),
+    ("rejected", "numberOfRejectedThings"),
+    ("timed out", "numberOfTimedOutThings"),
+    ("canceled", "numberOfCanceledThings"),
+    ("removed", "numberOfRemovedThings"),
+    ("in progress", "numberOfInProgressThings"),
+    ("queued", "numberOfQueuedThings"),
+)
+FAILURES = {"FAILED": ("failed",), "REJECTED": ("rejected",), "TIMED_OUT": ("timed out",),
+            "ALL": ("failed", "rejected", "timed out")}
+
+
+@dataclass(frozen=True)
+class AbortMargin:
+    """One abort criterion and how close the job is to tripping it."""
+
+    failure_type: str
+    threshold: float
+    min_executed: int
+    executed: int
+    failures: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.failures / self.executed if self.executed else 0.0
+
+    @property
+    def armed(self) -> bool:
+        return self.executed >= self.min_executed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"failureType": self.failure_type, "thresholdPercentage": self.threshold,
+                "minNumberOfExecutedThings": self.min_executed, "executed": self.executed,
+                "failures": self.failures, "percent": round(self.percent, 2),
+                "armed": self.armed}
+
+
+@dataclass(frozen=True)
+class RolloutStatus:
+    name: str
+    job_id: str | None
+    region: str
+    status: str  # the job's status, or NOT_CREATED
+    counts: dict[str, int]
+    rate: str
+    aborts: tuple[AbortMargin, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.total - self.counts.get("in progress", 0) - self.counts.get("queued", 0)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def moving(self) -> bool:
+        """Devices are being rolled out to now (a scheduled job waits for its start)."""
+        return self.status == "IN_PROGRESS"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "jobId": self.job_id, "region": self.region,
+                "status": self.status, "counts": self.counts, "total": self.total,
+                "done": self.done, "rolloutRate": self.rate,
+                "abortCriteria": [a.as_dict() for a in self.aborts]}
+
+
+def describe_rate(config: dict[str, Any] | None) -> str:
+    if not config:
+        return "no rate limit set (AWS's default)"
+    parts = []
+    if "maximumPerMinute" in config:
+        parts.append(f"at most {config['maximumPerMinute']}/min")
+    exp = config.get("exponentialRate")
+    if exp:
+        criteria = exp.get("rateIncreaseCriteria", {})
+        step = (f"{criteria['numberOfSucceededThings']} succeeded"
+                if "numberOfSucceededThings" in criteria
+                else f"{criteria.get('numberOfNotifiedThings', '?')} notified")
+        parts.append(f"from {exp.get('baseRatePerMinute')}/min, x{exp.get('incrementFactor')} "
+                     f"every {step}")
+    return "; ".join(parts)
+
+
+def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatus:
+    """The status of one rollout from DescribeJob's ``job`` (None: not created)."""
+    if detail is None:
+        return RolloutStatus(d.name, None, d.region, "NOT_CREATED", {}, describe_rate(
+            d.request.get("jobExecutionsRolloutConfig")), ())
+    process = detail.get("jobProcessDetails") or {}
+    counts = {label: int(process.get(key, 0) or 0) for label, key in COUNTS}
+    executed = sum(counts.values()) - counts["queued"]
+    aborts = tuple(
+        AbortMargin(c["failureType"], float(c["thresholdPercentage"]),
+                    int(c["minNumberOfExecutedThings"]), executed,
+                    sum(counts[label] for label in FAILURES[c["failureType"]]))
+        for c in (detail.get("abortConfig") or {}).get("criteriaList", []))
+    return RolloutStatus(d.name, detail.get("jobId"), d.region, str(detail.get("status")),
+                         counts, describe_rate(detail.get("jobExecutionsRolloutConfig")),
+                         aborts)
+
+
+def current_job_id(d: DesiredJob, summaries: dict[str, dict[str, Any]]) -> str | None:
+    """The desired job if it exists, else the newest earlier revision of the rollout."""
+    if d.job_id in summaries:
+        return d.job_id
+    revisions = [s for s in summaries.values() if name_of_derived(s["jobId"]) == d.name]
+    if not revisions:
+        return None
+    return str(max(revisions, key=lambda s: str(s.get("createdAt", "")))["jobId"])
+
+
+def read_status(desired: list[DesiredJob], apis: dict[str, IotApi]) -> list[RolloutStatus]:
+    summaries = {region: {s["jobId"]: s for s in api.list_jobs()}
+                 for region, api in apis.items()}
+
+    def one(d: DesiredJob) -> RolloutStatus:
+        job_id = current_job_id(d, summaries[d.region])
+        answer = apis[d.region].describe_job(job_id) if job_id else None
+        return rollout_status(d, answer.get("job") if answer else None)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, desired))

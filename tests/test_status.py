@@ -1,0 +1,94 @@
+"""`rollouts status`: counts, rate and abort margins from recorded job states; the bars;
+`--watch` ending when every rollout is done; the sandbox's devices moving."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.desired import DesiredJob, desire
+from engine.render.status import bar, text
+from engine.status import rollout_status
+from engine.validate import validate_folder
+
+RECORDED: dict[str, Any] = {  # DescribeJob's `job`, as AWS returns it mid-rollout
+    "jobId": "fw-1a2b3c4d", "status": "IN_PROGRESS",
+    "jobProcessDetails": {"numberOfSucceededThings": 60, "numberOfFailedThings": 3,
+                          "numberOfRejectedThings": 1, "numberOfTimedOutThings": 2,
+                          "numberOfCanceledThings": 0, "numberOfRemovedThings": 0,
+                          "numberOfInProgressThings": 14, "numberOfQueuedThings": 20},
+    "jobExecutionsRolloutConfig": {"maximumPerMinute": 500, "exponentialRate": {
+        "baseRatePerMinute": 20, "incrementFactor": 2.0,
+        "rateIncreaseCriteria": {"numberOfSucceededThings": 100}}},
+    "abortConfig": {"criteriaList": [
+        {"failureType": "FAILED", "action": "CANCEL", "thresholdPercentage": 5.0,
+         "minNumberOfExecutedThings": 50},
+        {"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 10.0,
+         "minNumberOfExecutedThings": 200}]},
+}
+
+
+def _desired(tmp_path: Path) -> DesiredJob:
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    (root / "fw.yaml").write_text("targets: [thinggroup/fleet]\ndocument: {op: x}\n")
+    (job,) = validate_folder(root).jobs
+    return desire(job, account="123456789012", region="eu-west-1")
+
+
+def test_status__counts_rate_and_abort_margins_from_a_recorded_job(tmp_path: Path) -> None:
+    s = rollout_status(_desired(tmp_path), RECORDED)
+    assert s.total == 100 and s.done == 66
+    failed, everything = s.aborts
+    assert (failed.failures, failed.executed, failed.armed) == (3, 80, True)
+    assert round(failed.percent, 2) == 3.75
+    assert (everything.failures, everything.armed) == (6, False)
+    assert s.rate == "at most 500/min; from 20/min, x2.0 every 100 succeeded"
+
+
+def test_status_text__bar_counts_and_margins(tmp_path: Path) -> None:
+    out = text([rollout_status(_desired(tmp_path), RECORDED)], unicode=False)
+    assert f"[{'#' * 20}{'-' * 10}]  66%  66 of 100 devices finished" in out
+    assert "succeeded 60, failed 3, rejected 1, timed out 2, canceled 0, removed 0, " \
+           "in progress 14, queued 20" in out
+    assert "abort on FAILED: 3.8% of 5% (3 of 80 executed; armed)" in out
+    assert "abort on ALL: 7.5% of 10% (6 of 80 executed; armed after 200 executed)" in out
+    assert out.endswith("0 of 1 rollouts finished.")
+
+
+def test_status__not_created_yet(tmp_path: Path) -> None:
+    s = rollout_status(_desired(tmp_path), None)
+    assert s.status == "NOT_CREATED" and s.terminal
+    assert "not created yet" in text([s])
+
+
+def test_bar__empty_and_full() -> None:
+    assert bar(0, 0, 4, unicode=False) == "----"
+    assert bar(5, 5, 4, unicode=False) == "####"
+
+
+def _rollouts(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
+
+
+def test_sandbox_status_watch__devices_move_and_watch_ends_when_all_done(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    (root / "_config.yaml").write_text("region: eu-west-1\n")
+    (root / "fw.yaml").write_text("targets: [thinggroup/fleet, thing/lab-1]\ndocument: {op: x}\n")
+    assert _rollouts("apply", "--sandbox", "--auto-approve", cwd=tmp_path).returncode == 0
+    first = json.loads(_rollouts("status", "--sandbox", "-o", "json", cwd=tmp_path).stdout)
+    (rollout,) = first["data"]["rollouts"]
+    assert rollout["total"] == 41 and rollout["status"] == "IN_PROGRESS"
+    watched = _rollouts("status", "--sandbox", "--watch", "--interval", "0.1", cwd=tmp_path)
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.rstrip().endswith("1 of 1 rollouts finished.")
+    assert watched.stdout.count("devices finished") >= 3  # it refreshed as devices moved
+    last = json.loads(_rollouts("status", "--sandbox", "-o", "json", cwd=tmp_path).stdout)
+    final = last["data"]["rollouts"][0]
+    assert final["status"] in ("COMPLETED", "CANCELED") and final["done"] == 41
