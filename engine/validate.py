@@ -22,6 +22,8 @@ from engine.schema.messages import explain
 from engine.schema.models import Config, Manifest
 
 MAX_DOCUMENT_FILE_BYTES = 1024 * 1024
+# A job with more problems than this is not worth reading further (nor slow to report).
+MAX_ERRORS_PER_JOB = 50
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,13 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = exc.errors()
+        if len(errors) > MAX_ERRORS_PER_JOB:
+            line, column = source.document.position(())
+            problems.append(Problem(source.file, line, column, "",
+                                    f"{len(errors) - MAX_ERRORS_PER_JOB:,} more errors in "
+                                    "this job are not shown; fix these first"))
+        for error in errors[:MAX_ERRORS_PER_JOB]:
             message, at_key = explain(Manifest, error)
             loc = error["loc"]
             if loc and loc[-1] == "[key]":  # a mapping key, such as a documentParameters name

@@ -88,7 +88,7 @@ def test_snapshot__no_changes(tmp_path: Path) -> None:
     _check_snapshot("plan-no-changes.md", markdown.render(run))
 
 
-def _outside_code(text: str) -> str:
+def outside_code(text: str) -> str:
     """The comment with fenced code blocks removed, as GitHub would not render them."""
     kept, fence = [], None
     for line in text.splitlines():
@@ -110,7 +110,7 @@ def test_hostile_strings__cannot_break_out_mention_or_forge(tmp_path: Path) -> N
                 for a in run.plan.changes]
     for text, shown in ((markdown.render(run), 0), (markdown.render(run, outcomes),
                                                     len(outcomes))):
-        visible = _outside_code(text)
+        visible = outside_code(text)
         assert "<script>" not in visible
         # Every block the renderer made is still where it was: nothing opened a fence early.
         assert visible.count("<details>") == visible.count("</details>") == len(run.plan.actions)
