@@ -36,10 +36,19 @@ class Context:
     commit: str | None
 
 
+def _ledger_record(ctx: Context, job: DesiredJob) -> LedgerRecord:
+    return LedgerRecord(job.job_id, job.name, job.spec_hash, job.region,
+                        datetime.now(timezone.utc).isoformat(timespec="seconds"), ctx.commit)
+
+
 def _record(ctx: Context, job: DesiredJob) -> None:
-    ctx.ledger.append([LedgerRecord(job.job_id, job.name, job.spec_hash, job.region,
-                                    datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                    ctx.commit)])
+    ctx.ledger.append([_ledger_record(ctx, job)])
+
+
+def record_missing(plan: Plan, ctx: Context) -> None:
+    """Write the ledger records an earlier, interrupted apply did not get to write."""
+    if plan.unrecorded:
+        ctx.ledger.append([_ledger_record(ctx, job) for job in plan.unrecorded])
 
 
 def _create(ctx: Context, job: DesiredJob) -> str:

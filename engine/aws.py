@@ -75,6 +75,7 @@ class Connection:
     endpoint_url: str | None = None
     rate: float = 10.0
     max_attempts: int = 10
+    retry_mode: str = "adaptive"
 
 
 class IotApi:
@@ -86,7 +87,8 @@ class IotApi:
                                             region_name=connection.region)
         except BotoCoreError as exc:  # an unknown profile, a broken config file
             raise AwsError("Session", type(exc).__name__, str(exc)) from exc
-        config = Config(retries={"mode": "adaptive", "max_attempts": connection.max_attempts},
+        config = Config(retries={"mode": connection.retry_mode,
+                                 "max_attempts": connection.max_attempts},
                         max_pool_connections=20)
         self.region: str = connection.region or session.region_name or "us-east-1"
         self.client = client or session.client("iot", region_name=self.region,

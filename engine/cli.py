@@ -198,13 +198,13 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: 
     def act(run: PlanRun) -> None:
         if saved is not None:
             check_saved(saved, run)
-        if run.plan.failed or not run.plan.changes or dry_run:
+        if run.plan.failed or dry_run or not (run.plan.changes or run.plan.unrecorded):
             click.echo(_render(run, output))
             if dry_run and output == "text" and run.plan.changes:
                 click.echo("Dry run: nothing was applied.")
             status["code"] = 1 if run.plan.failed else 0
             return
-        if not auto_approve and saved is None:
+        if not auto_approve and saved is None and run.plan.changes:
             if not sys.stdin.isatty():
                 from engine.errors import RolloutsError
 

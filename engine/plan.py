@@ -68,6 +68,9 @@ class Plan:
     unchanged: tuple[str, ...]
     notes: tuple[str, ...]
     errors: tuple[str, ...] = ()
+    # Jobs of the manifests that AWS holds but the ledger lacks (an apply cut short between
+    # CreateJob and its record): apply records them, so no record is lost for good.
+    unrecorded: tuple[DesiredJob, ...] = ()
     # jobId -> status@lastUpdatedAt of every remote job the plan's actions depend on
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -88,14 +91,17 @@ class Plan:
         return counts
 
 
-def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState], ledger: set[str],
-               *, prune: bool = False, now: datetime | None = None) -> Plan:
-    """Decide what to do for each desired job; pure."""
+def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
+               ledger: set[str] | None, *, prune: bool = False,
+               now: datetime | None = None) -> Plan:
+    """Decide what to do for each desired job; pure. ``ledger`` is None without a ledger."""
     actions: list[Action] = []
     unchanged: list[str] = []
     notes: list[str] = []
     errors: list[str] = []
+    unrecorded: list[DesiredJob] = []
     fingerprints: dict[str, dict[str, str]] = {}
+    known = ledger if ledger is not None else set()
 
     def seen(job: RemoteJob, region: str) -> None:
         fingerprints.setdefault(region, {})[job.job_id] = job.fingerprint
@@ -105,8 +111,10 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState], ledger
         job = state.jobs.get(d.job_id)
         if job is not None:
             seen(job, d.region)
+            if ledger is not None and d.job_id not in known:
+                unrecorded.append(d)
         if job is None:
-            if d.job_id in ledger:
+            if d.job_id in known:
                 unchanged.append(d.name)
                 notes.append(f"{d.job_id} is in the ledger but gone from AWS: already "
                              "applied, not re-created")
@@ -154,7 +162,12 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState], ledger
                     seen(job, region)
                     source = (job.tags or {}).get("rollouts:source")
                     actions.append(Cancel(name, job.job_id, region, source))
-    return Plan(tuple(actions), tuple(unchanged), tuple(notes), tuple(errors), fingerprints)
+    if unrecorded:
+        notes.append(f"{len(unrecorded)} job(s) in AWS are missing from the ledger "
+                     f"({', '.join(d.job_id for d in unrecorded[:5])}"
+                     f"{', ...' if len(unrecorded) > 5 else ''}); apply records them")
+    return Plan(tuple(actions), tuple(unchanged), tuple(notes), tuple(errors),
+                tuple(unrecorded), fingerprints)
 
 
 def _readable(fields: dict[str, Any]) -> dict[str, Any]:

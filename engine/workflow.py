@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from engine.apply import Context, Outcome, apply_plan
+from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi
 from engine.desired import DesiredJob, desire
 from engine.errors import InvalidManifests, RolloutsError
@@ -104,7 +104,8 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
     where = ledger or (config.ledger if config else None)
     book = ledger_override or open_ledger(where, validation.repo_root,
                                           _s3_client(connection) if _is_s3(where) else None)
-    plan = build_plan(desired, remote, book.job_ids(), prune=prune,
+    ids = None if isinstance(book, NoLedger) else book.job_ids()
+    plan = build_plan(desired, remote, ids, prune=prune,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     return PlanRun(validation, desired, plan, apis, book, git_commit(validation.repo_root),
                    remote)
@@ -130,7 +131,9 @@ def apply_run(run: PlanRun) -> list[Outcome]:
     """Carry out ``run``'s plan; a plan with conflicts or errors is never applied."""
     if run.plan.failed:
         return []
-    return apply_plan(run.plan, Context(run.apis, run.ledger, run.commit))
+    context = Context(run.apis, run.ledger, run.commit)
+    record_missing(run.plan, context)
+    return apply_plan(run.plan, context)
 
 
 def ledger_warning(run: PlanRun) -> str | None:
