@@ -125,7 +125,7 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
-          body: Callable[[PlanRun], None]) -> None:
+          body: Callable[[PlanRun], None], *, tag_drift: bool = True) -> None:
     """Plan (inside the sandbox if asked) and hand the run to ``body``."""
     from engine.aws import Connection
     from engine.loader.tree import find_repo_root
@@ -139,7 +139,8 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
         context = simulated(find_repo_root(folder.resolve()))
     with context as box:
         run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=_now(),
-                          ledger_override=box.ledger if box is not None else None)
+                          ledger_override=box.ledger if box is not None else None,
+                          tag_drift=tag_drift)
         body(run)
 
 
@@ -150,10 +151,13 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 for no changes, 2 for changes, 1 for errors.")
 @click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
+@click.option("--skip-tag-drift", is_flag=True,
+              help="Do not read active jobs' tags (one call less each; hand-made tag "
+                   "changes go unnoticed).")
 @aws_options
 def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
-         region: str | None, profile: str | None, endpoint_url: str | None,
-         ledger: str | None, sandbox: bool) -> None:
+         skip_tag_drift: bool, region: str | None, profile: str | None,
+         endpoint_url: str | None, ledger: str | None, sandbox: bool) -> None:
     """Show which API calls would bring AWS IoT to the manifests. Writes nothing to AWS."""
     from engine.saved import save_plan
 
@@ -166,7 +170,8 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
         result["run"] = run
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show,
+              tag_drift=not skip_tag_drift)
     run: PlanRun = result["run"]
     if run.plan.failed:
         sys.exit(1)
@@ -180,10 +185,12 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Show what apply would do; call nothing that writes.")
 @click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
+@click.option("--skip-tag-drift", is_flag=True,
+              help="Do not read active jobs' tags (one call less each).")
 @click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
 @aws_options
-def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: str,
-          region: str | None, profile: str | None, endpoint_url: str | None,
+def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, skip_tag_drift: bool,
+          output: str, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
     from engine.render import plan as render
@@ -221,7 +228,8 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, output: 
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act,
+              tag_drift=not skip_tag_drift)
     sys.exit(status.get("code", 1))
 
 

@@ -206,8 +206,9 @@ def _compare(d: DesiredJob, job: RemoteJob) -> tuple[Action | None, str | None]:
         note = (f"{d.job_id}: {', '.join(cleared)} left the manifest, but UpdateJob cannot "
                 "clear a field; it stays on the job until a new revision")
         before_m = {k: v for k, v in before_m.items() if k not in cleared}
-    remote_tags = compared_tags(job.tags or {})
     wanted_tags = compared_tags(d.tags)
+    # Tags not read (tag drift checks off): take them as they should be.
+    remote_tags = wanted_tags if job.tags is None else compared_tags(job.tags)
     if before_m == after_m and remote_tags == wanted_tags:
         return None, note
     diff = explain(before_m, after_m) + [

@@ -59,8 +59,13 @@ def _summary(raw: dict[str, Any]) -> RemoteJob:
                      last_updated=str(raw.get("lastUpdatedAt", "")))
 
 
-def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool) -> RemoteState:
-    """The remote jobs of ``api``'s region, detailed where ``desired`` needs it."""
+def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
+               tag_drift: bool = True) -> RemoteState:
+    """The remote jobs of ``api``'s region, detailed where ``desired`` needs it.
+
+    Without ``tag_drift``, the tags of active jobs are not read (one call less per active
+    job): tags changed by hand in AWS then go unnoticed until the manifest's tags change.
+    """
     summaries = {job.job_id: job for job in map(_summary, api.list_jobs())}
     wanted_ids = {d.job_id for d in desired}
     names = {d.name for d in desired}
@@ -68,7 +73,7 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool) -> Remote
     for d in desired:
         job = summaries.get(d.job_id)
         if job is not None and job.active:
-            needs[d.job_id] = (True, True, d.pinned)
+            needs[d.job_id] = (True, tag_drift, d.pinned)
         elif job is not None and d.pinned:
             needs[d.job_id] = (False, True, False)
     for job in summaries.values():

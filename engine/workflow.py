@@ -94,12 +94,13 @@ def resolve_folder(folder: Path, connection: Connection) -> Resolved:
 
 def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,
                 prune: bool = False, now: datetime | None = None,
-                ledger_override: Ledger | None = None) -> PlanRun:
+                ledger_override: Ledger | None = None, tag_drift: bool = True) -> PlanRun:
     """Validate, resolve, read AWS and the ledger, and plan. Raises InvalidManifests."""
     resolved = resolve_folder(folder, connection)
     validation, desired, apis = resolved.validation, resolved.desired, resolved.apis
     config = validation.config
-    remote = {region: read_state(api, [d for d in desired if d.region == region], prune=prune)
+    remote = {region: read_state(api, [d for d in desired if d.region == region], prune=prune,
+                                 tag_drift=tag_drift)
               for region, api in apis.items()}
     where = ledger or (config.ledger if config else None)
     book = ledger_override or open_ledger(where, validation.repo_root,

@@ -305,3 +305,13 @@ def test_throttling_injected__run_succeeds(aws: None, repo: Path) -> None:
         assert plan(repo).plan.actions == ()
     assert throttled, "the injection should have throttled something"
     assert len(jobs()) == 2
+
+
+def test_skip_tag_drift__no_tag_reads_and_no_spurious_update(aws: None, repo: Path,
+                                                             calls: list[str]) -> None:
+    apply(repo)
+    calls.clear()
+    run = plan_folder(repo, Connection(region=REGION, rate=0), tag_drift=False,
+                      ledger_override=FileLedger(repo.parent / "ledger.json"))
+    assert run.plan.actions == ()
+    assert "ListTagsForResource" not in calls and "DescribeJob" in calls

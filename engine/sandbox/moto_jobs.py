@@ -13,13 +13,18 @@
   ResourceNotFoundException for an unknown one.
 
 ``set_job_status`` lets tests and the sandbox move a job to IN_PROGRESS, COMPLETED or
-CANCELED, as devices and AWS would. The tests in ``tests/sandbox/test_moto_jobs.py`` check
-every request and response here against botocore's shapes for the operation.
+CANCELED, as devices and AWS would; ``simulate_step`` moves devices through their states
+(the sandbox's ``status``); ``throttle`` refuses calls above a rate per operation with
+ThrottlingException, as AWS does (benchmarks). The tests in
+``tests/sandbox/test_moto_jobs.py`` check every request and response here against
+botocore's shapes for the operation.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +32,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.iot.exceptions import (
     InvalidRequestException,
+    IoTClientError,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
@@ -225,13 +231,58 @@ _HANDLERS = {
 }
 
 
+class _Throttle:
+    """AWS's per-operation rate limit, for benchmarks: a token bucket per operation."""
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+        self.lock = threading.Lock()
+        self.buckets: dict[str, tuple[float, float]] = {}  # operation -> (tokens, time)
+        self.refused = 0
+
+    def admit(self, operation: str) -> None:
+        if self.rate is None:
+            return
+        with self.lock:
+            now = time.monotonic()
+            tokens, last = self.buckets.get(operation, (self.rate, now))
+            tokens = min(self.rate, tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self.buckets[operation] = (tokens, now)
+                self.refused += 1
+                error = IoTClientError("ThrottlingException", "Rate exceeded")
+                error.code = 429
+                raise error
+            self.buckets[operation] = (tokens - 1, now)
+
+
+THROTTLE = _Throttle()
+
+
+def throttle(rate: float | None) -> None:
+    """Refuse calls above ``rate`` a second per operation with ThrottlingException (None: off)."""
+    THROTTLE.rate = rate
+    THROTTLE.buckets.clear()
+    THROTTLE.refused = 0
+
+
+def _throttled(name: str, handler: Any) -> Any:
+    operation = "".join(part.title() for part in name.split("_"))
+
+    def handle(self: IoTResponse) -> Any:
+        THROTTLE.admit(operation)
+        return handler(self)
+
+    return handle
+
+
 def install() -> None:
     """Patch moto's IoT handlers (once per process; safe to call again)."""
     global _installed
     if _installed:
         return
     for name, handler in _HANDLERS.items():
-        setattr(IoTResponse, name, handler)
+        setattr(IoTResponse, name, _throttled(name, handler))
     _installed = True
 
 
