@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import Problem, errors_in
+from engine.cache import Entry, cache_for, digest_bytes
+from engine.errors import Problem, Severity, errors_in
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
 from engine.schema import rules
 from engine.schema.constraints import NAME_MAX
@@ -54,20 +55,73 @@ class Validation:
         return not errors_in(self.problems)
 
 
-def validate_folder(root: Path, *, now: datetime | None = None) -> Validation:
-    """Check every manifest under ``root``; with ``now``, clock rules are warnings."""
+def validate_folder(root: Path, *, now: datetime | None = None,
+                    use_cache: bool = False) -> Validation:
+    """Check every manifest under ``root``; with ``now``, clock rules are warnings.
+
+    With ``use_cache`` (and no ``now``), files unchanged since an earlier run are not parsed
+    again (``engine.cache``).
+    """
     tree = load_tree(root)
     result = Validation(tree.root, tree.repo_root, problems=tree.problems)
     result.config = _config(tree, result.problems)
     default_region = result.config.region if result.config else None
-    for source in tree.jobs():
-        job = _validate_job(source, tree, default_region, now, result.problems)
-        if job is not None:
-            result.jobs.append(job)
+    cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
+             if use_cache and now is None else None)
+    for path in tree.job_files:
+        key = None
+        if cache is not None:
+            key = cache.key("/".join(tree.relative(path)), path.read_bytes())
+            cached = _from_entry(cache.get(key))
+            if cached is not None:
+                result.jobs += cached[0]
+                result.problems += cached[1]
+                continue
+        first_problem, first_job = len(result.problems), len(result.jobs)
+        deps: list[tuple[str, str | None]] = []
+        for source in tree.jobs_of(path):
+            job = _validate_job(source, tree, default_region, now, result.problems, deps)
+            if job is not None:
+                result.jobs.append(job)
+        if cache is not None and key is not None:
+            cache.put(key, Entry([_job_json(j) for j in result.jobs[first_job:]],
+                                 [p.as_detail() for p in result.problems[first_problem:]],
+                                 deps))
+    if cache is not None:
+        cache.save()
     result.problems.extend(_clashes(result.jobs))
     # One defaults file shared by many jobs would otherwise repeat its problem per job.
     result.problems = sorted(set(result.problems), key=_problem_order)
     return result
+
+
+def _from_entry(entry: Entry | None) -> tuple[list[ValidJob], list[Problem]] | None:
+    """A cache entry's jobs and problems, or None if it is absent or unreadable."""
+    if entry is None:
+        return None
+    try:
+        return ([_job_from_json(j) for j in entry.jobs],
+                [_problem_from_json(p) for p in entry.problems])
+    except (KeyError, TypeError, ValueError):  # a damaged entry: validate the file afresh
+        return None
+
+
+def _job_json(job: ValidJob) -> dict[str, Any]:
+    return {"name": job.name, "manifest": job.manifest.model_dump(mode="json"),
+            "document": job.document, "source": job.source, "file": job.file,
+            "line": job.line, "region": job.region}
+
+
+def _job_from_json(data: dict[str, Any]) -> ValidJob:
+    # Validated again: a cache entry is never trusted to be a valid manifest.
+    return ValidJob(name=data["name"], manifest=Manifest.model_validate(data["manifest"]),
+                    document=data["document"], source=data["source"], file=data["file"],
+                    line=data["line"], region=data["region"])
+
+
+def _problem_from_json(data: dict[str, Any]) -> Problem:
+    return Problem(data["file"], data["line"], data["column"], data["path"], data["message"],
+                   Severity(data["severity"]))
 
 
 def _problem_order(p: Problem) -> tuple[str, int, int, str]:
@@ -89,7 +143,8 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 
 def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
-                  now: datetime | None, problems: list[Problem]) -> ValidJob | None:
+                  now: datetime | None, problems: list[Problem],
+                  deps: list[tuple[str, str | None]]) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -115,7 +170,7 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
         return None
 
     findings: list[Finding] = []
-    document, doc_findings = _document(manifest, source, tree)
+    document, doc_findings = _document(manifest, source, tree, deps)
     findings += doc_findings
     findings += rules.check(manifest, document)
     if now is not None:
@@ -136,12 +191,13 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
     )
 
 
-def _document(m: Manifest, source: JobSource, tree: Tree) -> tuple[str | None, list[Finding]]:
+def _document(m: Manifest, source: JobSource, tree: Tree,
+              deps: list[tuple[str, str | None]]) -> tuple[str | None, list[Finding]]:
     """The canonical document of a job, from ``document`` or ``documentFile``."""
     if m.documentFile is not None:
         path: tuple[str | int, ...] = ("documentFile",)
         base = Path(source.origin(path).file).resolve().parent
-        text, findings = _read_document_file(m.documentFile, base, tree.repo_root)
+        text, findings = _read_document_file(m.documentFile, base, tree.repo_root, deps)
         if text is None:
             return None, findings
         value, findings = parse_json_text(text, path)
@@ -156,8 +212,9 @@ def _document(m: Manifest, source: JobSource, tree: Tree) -> tuple[str | None, l
     return canonical_document(value, path)
 
 
-def _read_document_file(name: str, base: Path, repo_root: Path) -> tuple[str | None,
-                                                                          list[Finding]]:
+def _read_document_file(name: str, base: Path, repo_root: Path,
+                        deps: list[tuple[str, str | None]]) -> tuple[str | None, list[Finding]]:
+    """The text of a document file inside the repository; ``deps`` records what was read."""
     path = ("documentFile",)
     if Path(name).is_absolute():
         return None, [Finding(path, "documentFile must be a path relative to the manifest, "
@@ -167,9 +224,12 @@ def _read_document_file(name: str, base: Path, repo_root: Path) -> tuple[str | N
         return None, [Finding(path, f"documentFile {name} points outside the repository "
                                     f"({display_name(repo_root)}); keep documents inside it")]
     if not target.is_file():
+        deps.append((str(target), None))  # creating it later must be seen
         return None, [Finding(path, f"documentFile {name} does not exist "
                                     f"(looked for {display_name(target)})")]
-    raw = target.read_bytes()[: MAX_DOCUMENT_FILE_BYTES + 1]
+    with target.open("rb") as handle:
+        raw = handle.read(MAX_DOCUMENT_FILE_BYTES + 1)
+    deps.append((str(target), digest_bytes(raw)))
     if len(raw) > MAX_DOCUMENT_FILE_BYTES:
         return None, [Finding(path, f"documentFile {name} is over 1 MiB; a job document may "
                                     "be at most 32 KiB (use documentSource for large ones)")]

@@ -77,7 +77,7 @@ class Resolved:
 
 def resolve_folder(folder: Path, connection: Connection) -> Resolved:
     """Validate ``folder`` (raising InvalidManifests) and resolve every job's identity."""
-    validation = validate_folder(folder)
+    validation = validate_folder(folder, use_cache=True)
     if not validation.ok:
         raise InvalidManifests(validation.problems)
     config = validation.config

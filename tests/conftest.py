@@ -13,6 +13,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE_JOB = "targets: [thing/dev-1]\ndocument: {op: x}\n"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own validation cache, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def write_tree(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     """Write ``{relative path: text}`` under a fresh rollouts folder and return the folder."""

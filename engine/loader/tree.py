@@ -9,6 +9,7 @@ a job that sets a key to null drops the default.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,29 +74,44 @@ class Tree:
     problems: list[Problem] = field(default_factory=list)
     job_files: list[Path] = field(default_factory=list)
     defaults: dict[Path, YamlDocument] = field(default_factory=dict)
+    # A digest of every settings file (defaults and config): a cache key part.
+    settings_digest: str = ""
 
     def jobs(self) -> Iterator[JobSource]:
-        # Names are worked out from the folder's once: a relpath or resolve per file is slow.
-        shown_root = display_name(self.root)
-        repo_prefix = self.root.relative_to(self.repo_root).parts
         for path in self.job_files:
-            parts = path.relative_to(self.root).parts
-            source = "/".join((*repo_prefix, *parts))
-            documents, problems = read(path, os.path.join(shown_root, *parts))
-            self.problems.extend(problems)
-            chain = [self.defaults[f] for f in (path.parent, *path.parent.parents)
-                     if f in self.defaults]
-            for doc in documents:
-                if not isinstance(doc.data, dict):
-                    line, col = doc.position(())
-                    self.problems.append(Problem(doc.file, line, col, "",
-                                                 "a job must be a mapping of CreateJob keys "
-                                                 "(jobId, targets, document, ...)"))
-                    continue
-                data: dict[str, Any] = {}
-                for default in reversed(chain):  # farthest first, so nearer folders win
-                    data = deep_merge(data, default.data)
-                yield JobSource(doc, path, source, chain, deep_merge(data, doc.data))
+            yield from self.jobs_of(path)
+
+    def relative(self, path: Path) -> tuple[str, ...]:
+        return path.relative_to(self.root).parts
+
+    def jobs_of(self, path: Path) -> Iterator[JobSource]:
+        """The jobs of one manifest file, with the defaults of its folders merged in."""
+        parts = self.relative(path)
+        source = "/".join((*self.repo_prefix, *parts))
+        documents, problems = read(path, os.path.join(self.shown_root, *parts))
+        self.problems.extend(problems)
+        chain = [self.defaults[f] for f in (path.parent, *path.parent.parents)
+                 if f in self.defaults]
+        for doc in documents:
+            if not isinstance(doc.data, dict):
+                line, col = doc.position(())
+                self.problems.append(Problem(doc.file, line, col, "",
+                                             "a job must be a mapping of CreateJob keys "
+                                             "(jobId, targets, document, ...)"))
+                continue
+            data: dict[str, Any] = {}
+            for default in reversed(chain):  # farthest first, so nearer folders win
+                data = deep_merge(data, default.data)
+            yield JobSource(doc, path, source, chain, deep_merge(data, doc.data))
+
+    @property
+    def shown_root(self) -> str:
+        # Names are worked out from the folder's once: a relpath or resolve per file is slow.
+        return display_name(self.root)
+
+    @property
+    def repo_prefix(self) -> tuple[str, ...]:
+        return self.root.relative_to(self.repo_root).parts
 
 
 def format_path(path: Path_) -> str:
@@ -153,8 +169,11 @@ def load_tree(root: Path) -> Tree:
         tree.problems.append(Problem(display_name(root), 0, 0, "",
                                      "no such folder; create it or name the rollouts folder"))
         return tree
+    digest = hashlib.blake2b(digest_size=16)
     for path in _manifest_files(root):
         name = path.name
+        if name.startswith("_"):
+            digest.update(str(path).encode() + b"\0" + _bytes_of(path) + b"\0")
         if name in DEFAULTS_NAMES:
             doc = _read_settings(path, tree.problems)
             if doc is not None:
@@ -174,7 +193,15 @@ def load_tree(root: Path) -> Tree:
                                          "rename it"))
         else:
             tree.job_files.append(path)
+    tree.settings_digest = digest.hexdigest()
     return tree
+
+
+def _bytes_of(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _read_settings(path: Path, problems: list[Problem]) -> YamlDocument | None:

@@ -1,0 +1,121 @@
+"""The validation cache: what each manifest file validated to, keyed by its content.
+
+A plan of a large folder where nothing changed need not parse every file again. Each
+entry is keyed by the file's bytes and path, every settings file, the tool's version and
+the working folder; it also lists the document files it read, with their digests, and is
+used only while they are unchanged. Entries hold plain JSON, and a cached manifest is
+validated again by its model when used.
+
+The cache lives outside the repository (``$XDG_CACHE_HOME`` or ``~/.cache``), so a pull
+request cannot plant entries; it is off in CI (``CI`` set) and with ``ROLLOUTS_NO_CACHE``.
+Deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+
+FORMAT = 1
+
+
+@dataclass
+class Entry:
+    jobs: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    deps: list[tuple[str, str | None]]  # document files read: path, digest (None: absent)
+
+
+# Document files are read up to this much (validation refuses larger ones).
+MAX_DEPENDENCY_BYTES = 1024 * 1024 + 1
+
+
+def digest_bytes(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def digest_file(path: str) -> str | None:
+    """The digest of a regular file's first bytes (never a device or a pipe), or None."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return digest_bytes(handle.read(MAX_DEPENDENCY_BYTES))
+    except OSError:
+        return None
+
+
+class ValidationCache:
+    def __init__(self, path: Path, context: str) -> None:
+        self.path = path
+        self.context = context
+        self.entries: dict[str, Entry] = {}
+        self.used: set[str] = set()
+        self.changed = False
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        # Many small objects that live until the run ends, and hold no cycles: without this
+        # the cyclic collector scans them again at every full collection (half the time).
+        gc.freeze()
+        if data.get("format") != FORMAT or data.get("context") != context:
+            return  # another version of the tool, or another folder set-up
+        for key, raw in data.get("entries", {}).items():
+            self.entries[key] = Entry(raw["jobs"], raw["problems"],
+                                      [(p, d) for p, d in raw["deps"]])
+
+    def key(self, relative: str, content: bytes) -> str:
+        digest = hashlib.blake2b(content, digest_size=16)
+        digest.update(b"\0" + relative.encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is None or any(digest_file(p) != d for p, d in entry.deps):
+            return None
+        self.used.add(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        self.entries[key] = entry
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the entries used in this run (others are gone), atomically."""
+        gc.unfreeze()
+        if not self.changed and self.used == set(self.entries):
+            return
+        kept = {k: e for k, e in self.entries.items() if k in self.used}
+        body = {"format": FORMAT, "context": self.context,
+                "entries": {k: {"jobs": e.jobs, "problems": e.problems, "deps": e.deps}
+                            for k, e in kept.items()}}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".validation-")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(body, handle, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written is only a slower next run
+
+
+def cache_for(root: Path, repo_root: Path, settings_digest: str) -> ValidationCache | None:
+    """The cache of this rollouts folder, or None where caching is off."""
+    if os.environ.get("CI") or os.environ.get("ROLLOUTS_NO_CACHE"):
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder_id = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+    context = "|".join([__version__, sys.version.split()[0], os.getcwd(), str(repo_root),
+                        str(root), settings_digest])
+    return ValidationCache(base / "iot-rollouts" / f"validation-{folder_id}.json", context)
