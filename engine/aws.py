@@ -27,6 +27,14 @@ WRITE_OPERATIONS = frozenset({"CreateJob", "UpdateJob", "CancelJob", "TagResourc
 PAGE_SIZE = 250
 
 
+HINTS = {
+    "NoCredentialsError": "configure AWS credentials (aws configure, AWS_PROFILE, or role "
+                          "assumption in CI), or try --sandbox, which needs none",
+    "AccessDeniedException": "the role lacks an action: see iam/apply-policy.json",
+    "ExpiredTokenException": "the credentials have expired: sign in again",
+}
+
+
 class AwsError(RolloutsError):
     """An AWS call failed after botocore's retries; ``aws_code`` is AWS's error code."""
 
@@ -35,7 +43,9 @@ class AwsError(RolloutsError):
     def __init__(self, operation: str, aws_code: str, message: str) -> None:
         self.operation = operation
         self.aws_code = aws_code
-        super().__init__(f"{operation} failed: {aws_code}: {message}")
+        hint = HINTS.get(aws_code)
+        super().__init__(f"{operation} failed: {aws_code}: {message}"
+                         + (f"; {hint}" if hint else ""))
 
 
 class AlreadyExists(AwsError):

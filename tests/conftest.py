@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +80,33 @@ def moto_server():  # type: ignore[no-untyped-def]
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+def reset_moto(server: str) -> None:
+    """Empty a moto server's simulated accounts."""
+    request = urllib.request.Request(f"{server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).close()
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for the CLI as a subprocess: fake credentials, no colour."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION=REGION, NO_COLOR="1")
+    return env
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS operation any client makes, recorded below the engine."""
+    from botocore.client import BaseClient
+
+    seen: list[str] = []
+    original = BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: Any) -> Any:
+        seen.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    return seen

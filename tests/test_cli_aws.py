@@ -4,17 +4,15 @@ loopback (``--endpoint-url``), and the sandbox as a newcomer uses it."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, cli_env, reset_moto
 
 FW = """\
 targets: [thinggroup/fleet]
@@ -27,8 +25,7 @@ abortConfig:
 
 @pytest.fixture
 def server(moto_server: str) -> str:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset",
-                                                  method="POST")).close()
+    reset_moto(moto_server)
     return moto_server
 
 
@@ -43,9 +40,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def rollouts(*args: str, cwd: Path, server: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="eu-west-1", NO_COLOR="1")
+    env = cli_env()
     extra = ["--endpoint-url", server, "--ledger", "file://ledger.json"] if server else []
     return subprocess.run([sys.executable, "-m", "engine", *args, *extra], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)

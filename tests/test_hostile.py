@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from engine.aws import Connection
 from engine.errors import InvalidManifests
@@ -26,19 +24,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def test_corpus_has_at_least_fifty_files() -> None:
     assert len(CORPUS) >= 50
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    original = BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: Any) -> Any:
-        seen.append(operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    return seen
 
 
 def _folder(tmp_path: Path, name: str, content: bytes) -> Path:

@@ -4,39 +4,27 @@ apply ends: every rollout's job once, nothing else, and every job in the ledger.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
 
+from .conftest import cli_env, reset_moto
+
 TRIALS = 20
 MANIFESTS = 15
-
-
-def _reset(server: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset",
-                                                  method="POST")).close()
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="eu-west-1", NO_COLOR="1")
-    return env
 
 
 def _apply(cwd: Path, server: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "engine", "apply", "--auto-approve", "--endpoint-url", server,
          "--ledger", "file://ledger.json"],
-        cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=cwd, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL)
 
 
@@ -66,7 +54,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_sigkill_at_random_points__rerun_ends_like_a_clean_apply(moto_server: str,
                                                                  repo: Path) -> None:
-    _reset(moto_server)
+    reset_moto(moto_server)
     started = time.monotonic()
     clean = _apply(repo, moto_server)
     assert clean.wait(timeout=120) == 0, clean.stderr.read() if clean.stderr else ""
@@ -77,7 +65,7 @@ def test_sigkill_at_random_points__rerun_ends_like_a_clean_apply(moto_server: st
     rng = random.Random(2026)
     killed_mid_apply = 0
     for _trial in range(TRIALS):
-        _reset(moto_server)
+        reset_moto(moto_server)
         (repo / "ledger.json").unlink(missing_ok=True)
         victim = _apply(repo, moto_server)
         time.sleep(rng.uniform(0.3, duration))

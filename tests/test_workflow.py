@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.client import BaseClient
 
 from engine.aws import WRITE_OPERATIONS, AwsError, Connection, IotApi
 from engine.errors import InvalidManifests
@@ -43,20 +42,6 @@ tags:
   team: fw
 """
 CONFIG = "region: eu-west-1\n"
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every AWS operation any client makes, recorded below the engine."""
-    seen: list[str] = []
-    original = BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: Any) -> Any:
-        seen.append(operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    yield seen
 
 
 @pytest.fixture

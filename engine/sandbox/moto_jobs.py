@@ -13,8 +13,7 @@
   ResourceNotFoundException for an unknown one.
 
 ``set_job_status`` lets tests and the sandbox move a job to IN_PROGRESS, COMPLETED or
-CANCELED, as devices and AWS would; ``simulate_step`` moves devices through their states
-(the sandbox's ``status``); ``throttle`` refuses calls above a rate per operation with
+CANCELED, as devices and AWS would; ``throttle`` refuses calls above a rate per operation with
 ThrottlingException, as AWS does (benchmarks). The tests in
 ``tests/sandbox/test_moto_jobs.py`` check every request and response here against
 botocore's shapes for the operation.
@@ -22,10 +21,8 @@ botocore's shapes for the operation.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -45,7 +42,7 @@ _EXTRA_FIELDS = ("namespaceId", "jobTemplateArn", "destinationPackageVersions")
 _installed = False
 
 
-def _tags(backend: IoTBackend) -> dict[str, dict[str, str]]:
+def job_tags(backend: IoTBackend) -> dict[str, dict[str, str]]:
     """Tags of job ARNs, kept on the backend (one per account and region)."""
     store: dict[str, dict[str, str]] | None = getattr(backend, "_rollouts_tags", None)
     if store is None:
@@ -88,7 +85,7 @@ def _create_job(self: IoTResponse) -> ActionResult:
     job._rollouts_extra = {k: self._get_param(k) for k in _EXTRA_FIELDS  # type: ignore[attr-defined]
                            if self._get_param(k) is not None}
     tags = self._get_param("tags") or []
-    _tags(backend)[job_arn] = {t["Key"]: t.get("Value", "") for t in tags}
+    job_tags(backend)[job_arn] = {t["Key"]: t.get("Value", "") for t in tags}
     return ActionResult({"jobArn": job_arn, "jobId": job_id, "description": description})
 
 
@@ -117,7 +114,7 @@ def _job_arn_tags(self: IoTResponse, arn: str) -> dict[str, str]:
     job_id = arn.rsplit("job/", 1)[-1] if ":job/" in arn else None
     if job_id is None or job_id not in backend.jobs:
         raise ResourceNotFoundException(f"No resource {arn}")
-    return _tags(backend).setdefault(arn, {})
+    return job_tags(backend).setdefault(arn, {})
 
 
 def _tag_resource(self: IoTResponse) -> ActionResult:
@@ -300,129 +297,3 @@ def set_job_status(job_id: str, status: str, *, account: str = "123456789012",
     job.last_updated_at = utcnow()
     if status in ("COMPLETED", "CANCELED"):
         job.completed_at = utcnow()  # type: ignore[assignment]
-
-
-def export_jobs(account: str, region: str) -> list[dict[str, Any]]:
-    """The jobs of one backend as JSON-ready records (the sandbox's saved state)."""
-    b = backend(account, region)
-    records = []
-    for job in b.jobs.values():
-        records.append({
-            "jobId": job.job_id, "targets": job.targets, "document": job.document,
-            "documentSource": job.document_source, "description": job.description,
-            "presignedUrlConfig": job.presigned_url_config,
-            "targetSelection": job.target_selection,
-            "jobExecutionsRolloutConfig": job.job_executions_rollout_config,
-            "documentParameters": job.document_parameters, "abortConfig": job.abort_config,
-            "jobExecutionsRetryConfig": job.job_execution_retry_config,
-            "schedulingConfig": job.scheduling_config, "timeoutConfig": job.timeout_config,
-            "status": job.status, "extra": getattr(job, "_rollouts_extra", {}),
-            "tags": _tags(b).get(job.job_arn, {}),
-            "processDetails": job.job_process_details,
-            "createdAt": job.created_at.isoformat(),
-            "lastUpdatedAt": job.last_updated_at.isoformat(),
-            "completedAt": job.completed_at.isoformat() if job.completed_at else None,
-            "simulated": getattr(job, "_rollouts_simulated", False),
-        })
-    return records
-
-
-def import_jobs(records: list[dict[str, Any]], account: str, region: str) -> None:
-    """Put saved jobs back into a fresh backend."""
-    b = backend(account, region)
-    for r in records:
-        b.create_job(
-            job_id=r["jobId"], targets=r["targets"], document_source=r["documentSource"],
-            document=r["document"], description=r["description"],
-            presigned_url_config=r["presignedUrlConfig"],
-            target_selection=r["targetSelection"],
-            job_executions_rollout_config=r["jobExecutionsRolloutConfig"],
-            document_parameters=r["documentParameters"], abort_config=r["abortConfig"],
-            job_execution_retry_config=r["jobExecutionsRetryConfig"],
-            scheduling_config=r["schedulingConfig"], timeout_config=r["timeoutConfig"],
-        )
-        job = b.jobs[r["jobId"]]
-        job.status = r["status"]
-        job._rollouts_extra = r["extra"]  # type: ignore[attr-defined]
-        job.job_process_details = r.get("processDetails", job.job_process_details)
-        # Timestamps are part of a job's fingerprint (saved plans): they must survive.
-        job.created_at = datetime.fromisoformat(r["createdAt"])
-        job.last_updated_at = datetime.fromisoformat(r["lastUpdatedAt"])
-        job._rollouts_simulated = r.get("simulated", False)  # type: ignore[attr-defined]
-        if r.get("completedAt"):
-            job.completed_at = datetime.fromisoformat(r["completedAt"])  # type: ignore[assignment]
-        _tags(b)[job.job_arn] = dict(r["tags"])
-
-
-def dumps_jobs(account: str, region: str) -> str:
-    return json.dumps(export_jobs(account, region), default=str)
-
-
-# --- device simulation (the sandbox's `status`) -------------------------------------------
-
-DEVICES_PER_GROUP = 40
-_OUTCOMES = (("numberOfSucceededThings", 0.94), ("numberOfFailedThings", 0.03),
-             ("numberOfRejectedThings", 0.01), ("numberOfTimedOutThings", 0.02))
-
-
-def _fleet_size(job: FakeJob) -> int:
-    return sum(DEVICES_PER_GROUP if ":thinggroup/" in t else 1 for t in job.targets)
-
-
-def simulate_step(account: str, region: str, seed: int = 0) -> None:
-    """Move every active job's devices one step: queued -> in progress -> an outcome.
-
-    Deterministic for a seed. A job whose devices have all finished completes; a job whose
-    abort criteria trip is canceled, as AWS would.
-    """
-    import random
-
-    b = backend(account, region)
-    for job in b.jobs.values():
-        if job.status != "IN_PROGRESS":
-            continue
-        rng = random.Random(f"{seed}:{job.job_id}:{job.last_updated_at.isoformat()}")
-        d: dict[str, Any] = job.job_process_details
-        if not getattr(job, "_rollouts_simulated", False):
-            size = _fleet_size(job)
-            for key in ("numberOfSucceededThings", "numberOfFailedThings",
-                        "numberOfRejectedThings", "numberOfTimedOutThings",
-                        "numberOfCanceledThings", "numberOfRemovedThings",
-                        "numberOfInProgressThings"):
-                d[key] = 0
-            d["numberOfQueuedThings"] = size
-            job._rollouts_simulated = True  # type: ignore[attr-defined]
-        step = max(1, _fleet_size(job) // 4)
-        finishing = d.get("numberOfInProgressThings", 0)
-        for _ in range(finishing):
-            draw, total = rng.random(), 0.0
-            for key, share in _OUTCOMES:
-                total += share
-                if draw < total:
-                    d[key] = d.get(key, 0) + 1
-                    break
-        starting = min(step, d.get("numberOfQueuedThings", 0))
-        d["numberOfInProgressThings"] = starting
-        d["numberOfQueuedThings"] = d.get("numberOfQueuedThings", 0) - starting
-        job.last_updated_at = utcnow()
-        if _abort_tripped(job):
-            job.status = "CANCELED"
-            job.reason_code = "ABORTED_BY_CRITERIA"
-            job.completed_at = utcnow()  # type: ignore[assignment]
-        elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0:
-            job.status = "COMPLETED"
-            job.completed_at = utcnow()  # type: ignore[assignment]
-
-
-def _abort_tripped(job: FakeJob) -> bool:
-    d: dict[str, Any] = job.job_process_details
-    failures = {"FAILED": d.get("numberOfFailedThings", 0),
-                "REJECTED": d.get("numberOfRejectedThings", 0),
-                "TIMED_OUT": d.get("numberOfTimedOutThings", 0)}
-    failures["ALL"] = sum(failures.values())
-    executed = sum(failures.values()) - failures["ALL"] + d.get("numberOfSucceededThings", 0)
-    for c in (job.abort_config or {}).get("criteriaList", []):
-        if executed >= c["minNumberOfExecutedThings"] and executed and \
-                100.0 * failures[c["failureType"]] / executed >= c["thresholdPercentage"]:
-            return True
-    return False

@@ -36,7 +36,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     from moto import mock_aws
     from moto.iot.models import iot_backends
 
-    from engine.sandbox import moto_jobs
+    from engine.sandbox import devices, moto_jobs, state
 
     moto_jobs.install()
     folder = repo_root / SANDBOX_DIR
@@ -45,18 +45,18 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     state_path = folder / "state.json"
     with mock_aws():
         if state_path.exists():
-            state = json.loads(state_path.read_text())
-            for region, records in state.get("regions", {}).items():
-                moto_jobs.import_jobs(records, ACCOUNT, region)
+            saved = json.loads(state_path.read_text())
+            for region, records in saved.get("regions", {}).items():
+                state.import_jobs(records, ACCOUNT, region)
                 if simulate:
-                    moto_jobs.simulate_step(ACCOUNT, region)
+                    devices.simulate_step(ACCOUNT, region)
         try:
             yield Sandbox(folder, FileLedger(folder / "ledger.json"))
         finally:
-            regions = {region: moto_jobs.export_jobs(ACCOUNT, region)
+            regions = {region: state.export_jobs(ACCOUNT, region)
                        for region in list(iot_backends[ACCOUNT].keys())}
-            state = {"version": 1, "regions": {r: jobs for r, jobs in regions.items() if jobs}}
+            body = {"version": 1, "regions": {r: jobs for r, jobs in regions.items() if jobs}}
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
             with os.fdopen(fd, "w") as handle:
-                json.dump(state, handle, indent=1, default=str)
+                json.dump(body, handle, indent=1, default=str)
             os.replace(tmp, state_path)

@@ -14,7 +14,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from engine.sandbox import moto_jobs
+from engine.sandbox import moto_jobs, state
 
 from ..conftest import ACCOUNT, REGION
 
@@ -155,9 +155,9 @@ def test_export_and_import__a_job_survives_with_its_tags_status_and_times(iot: A
     arn = create(iot, "j1", tags=[{"Key": "a", "Value": "1"}])["jobArn"]
     moto_jobs.set_job_status("j1", "CANCELED")
     before = call(iot, "DescribeJob", jobId="j1")["job"]
-    records = moto_jobs.export_jobs(ACCOUNT, REGION)
+    records = state.export_jobs(ACCOUNT, REGION)
     moto_jobs.backend(ACCOUNT, REGION).jobs.clear()
-    moto_jobs.import_jobs(records, ACCOUNT, REGION)
+    state.import_jobs(records, ACCOUNT, REGION)
     after = call(iot, "DescribeJob", jobId="j1")["job"]
     assert after == before
     assert call(iot, "ListTagsForResource", resourceArn=arn)["tags"] == [
