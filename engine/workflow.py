@@ -15,7 +15,7 @@ from typing import Any
 from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi
 from engine.desired import DesiredJob, desire
-from engine.errors import InvalidManifests, RolloutsError
+from engine.errors import InvalidManifests, Problem, RolloutsError
 from engine.identity import TAG_COMMIT, TAG_SOURCE
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.plan import Plan, build_plan
@@ -89,7 +89,23 @@ def resolve_folder(folder: Path, connection: Connection) -> Resolved:
     account = apis[default_region].account()
     desired = [desire(job, account=account, region=job.region or default_region)
                for job in validation.jobs]
+    problems = [p for d in desired for p in foreign_targets(d, account)]
+    if problems:
+        raise InvalidManifests(problems)
     return Resolved(validation, desired, apis)
+
+
+def foreign_targets(d: DesiredJob, account: str) -> list[Problem]:
+    """Targets in another account or region than the job's: AWS would refuse the job."""
+    problems = []
+    for index, arn in enumerate(d.request["targets"]):
+        _, _, _, region, owner, _ = arn.split(":", 5)
+        if (region, owner) != (d.region, account):
+            problems.append(Problem(d.file, d.line, 1, f"targets[{index}]",
+                                    f"{arn} is in account {owner}, region {region}, but the "
+                                    f"job runs in account {account}, region {d.region}; a job "
+                                    "can only target things of its own account and region"))
+    return problems
 
 
 def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,

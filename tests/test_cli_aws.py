@@ -121,3 +121,12 @@ def test_sandbox__apply_then_plan_has_nothing_to_do_then_edit_shows_diff(tmp_pat
     assert "1 to update, 1 to replace" in edited.stdout
     assert "abortConfig.criteriaList[0].thresholdPercentage: 5 -> 3" in edited.stdout
     assert "document.reboot: true -> false" in edited.stdout
+
+
+def test_apply_dry_run__shows_the_plan_and_writes_nothing(server: str, repo: Path) -> None:
+    done = rollouts("apply", "--dry-run", cwd=repo.parent, server=server)
+    assert done.returncode == 0, done.stderr
+    assert "+ create   fw" in done.stdout and "Dry run: nothing was applied." in done.stdout
+    assert not (repo.parent / "ledger.json").exists()
+    again = rollouts("plan", "--detailed-exitcode", cwd=repo.parent, server=server)
+    assert again.returncode == 2  # everything still to create

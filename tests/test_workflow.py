@@ -300,3 +300,15 @@ def test_skip_tag_drift__no_tag_reads_and_no_spurious_update(aws: None, repo: Pa
                       ledger_override=FileLedger(repo.parent / "ledger.json"))
     assert run.plan.actions == ()
     assert "ListTagsForResource" not in calls and "DescribeJob" in calls
+
+
+def test_target_in_another_region__refused_before_any_write(aws: None, repo: Path,
+                                                             calls: list[str]) -> None:
+    (repo / "far.yaml").write_text(
+        "targets: ['arn:aws:iot:us-east-1:123456789012:thing/far']\ndocument: {}\n")
+    with pytest.raises(InvalidManifests) as caught:
+        plan(repo)
+    (problem,) = caught.value.problems
+    assert problem.path == "targets[0]" and "region us-east-1" in problem.message
+    assert problem.file.endswith("far.yaml")
+    assert not set(calls) & WRITE_OPERATIONS
