@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import RolloutsError
+from engine.identity import TAG_COMMIT
 from engine.workflow import PlanRun
 
 FORMAT = "iot-rollouts-plan/1"
@@ -27,9 +28,16 @@ class BadPlanFile(RolloutsError):
 
 
 def _changes(run: PlanRun) -> list[dict[str, Any]]:
+    """The plan's changes as compared: the commit tag is left out, since committing the
+    reviewed manifests between plan and apply changes nothing that was reviewed."""
     from engine.render.plan import change_json
 
-    return [change_json(run, a) for a in run.plan.actions]
+    changes = [change_json(run, a) for a in run.plan.actions]
+    for change in changes:
+        tags = change["request"].get("tags")
+        if isinstance(tags, list):
+            change["request"]["tags"] = [t for t in tags if t.get("Key") != TAG_COMMIT]
+    return changes
 
 
 def save_plan(path: Path, folder: Path, run: PlanRun, *, prune: bool) -> None:

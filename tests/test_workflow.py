@@ -312,3 +312,14 @@ def test_target_in_another_region__refused_before_any_write(aws: None, repo: Pat
     assert problem.path == "targets[0]" and "region us-east-1" in problem.message
     assert problem.file.endswith("far.yaml")
     assert not set(calls) & WRITE_OPERATIONS
+
+
+def test_saved_plan__a_new_commit_alone_does_not_make_it_stale(aws: None, repo: Path,
+                                                               tmp_path: Path) -> None:
+    saved_path = tmp_path / "plan.json"
+    first = plan(repo)
+    first.commit = "1111111111111111111111111111111111111111"
+    save_plan(saved_path, repo, first, prune=False)
+    later = plan(repo)
+    later.commit = "2222222222222222222222222222222222222222"
+    check_saved(load_saved(saved_path), later)  # not stale
