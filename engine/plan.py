@@ -102,6 +102,7 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
     unrecorded: list[DesiredJob] = []
     fingerprints: dict[str, dict[str, str]] = {}
     known = ledger if ledger is not None else set()
+    completed = 0
 
     def seen(job: RemoteJob, region: str) -> None:
         fingerprints.setdefault(region, {})[job.job_id] = job.fingerprint
@@ -141,8 +142,7 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
             notes.append(f"{d.job_id} is being deleted in AWS; it is not re-created")
         elif not job.active:
             unchanged.append(d.name)
-            if job.status == "COMPLETED":
-                notes.append(f"{d.job_id} has completed; changes to it are not applied")
+            completed += job.status == "COMPLETED"
         else:
             action, note = _compare(d, job)
             if note:
@@ -162,6 +162,9 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
                     seen(job, region)
                     source = (job.tags or {}).get("rollouts:source")
                     actions.append(Cancel(name, job.job_id, region, source))
+    if completed:
+        notes.append(f"{completed} rollout(s) have completed: edits to their manifests change "
+                     "nothing until a new revision (a change to the document or targets)")
     if unrecorded:
         notes.append(f"{len(unrecorded)} job(s) in AWS are missing from the ledger "
                      f"({', '.join(d.job_id for d in unrecorded[:5])}"
