@@ -188,8 +188,6 @@ class IotApi:
             if not token:
                 return tags
 
-    def writes(self) -> int:
-        return sum(n for op, n in self.calls.items() if op in WRITE_OPERATIONS)
 
 
 def s3_client(connection: Connection) -> Any:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from engine.cache import Entry, cache_for, digest_bytes
 from engine.errors import Problem, Severity, errors_in
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
+from engine.loader.yamlfile import read_raw
 from engine.schema import rules
 from engine.schema.constraints import NAME_MAX
 from engine.schema.document import Finding, canonical_document, parse_json_text
@@ -69,17 +70,19 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
     for path in tree.job_files:
-        key = None
+        key, raw = None, None
         if cache is not None:
-            key = cache.key("/".join(tree.relative(path)), path.read_bytes())
-            cached = _from_entry(cache.get(key))
+            raw = read_raw(path)
+            if not isinstance(raw, OSError):
+                key = cache.key("/".join(tree.relative(path)), raw)
+            cached = _from_entry(cache.get(key)) if key else None
             if cached is not None:
                 result.jobs += cached[0]
                 result.problems += cached[1]
                 continue
         first_problem, first_job = len(result.problems), len(result.jobs)
         deps: list[tuple[str, str | None]] = []
-        for source in tree.jobs_of(path):
+        for source in tree.jobs_of(path, raw):
             job = _validate_job(source, tree, default_region, now, result.problems, deps)
             if job is not None:
                 result.jobs.append(job)

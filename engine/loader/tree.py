@@ -84,11 +84,11 @@ class Tree:
     def relative(self, path: Path) -> tuple[str, ...]:
         return path.relative_to(self.root).parts
 
-    def jobs_of(self, path: Path) -> Iterator[JobSource]:
-        """The jobs of one manifest file, with the defaults of its folders merged in."""
+    def jobs_of(self, path: Path, raw: bytes | OSError | None = None) -> Iterator[JobSource]:
+        """The jobs of one manifest file (its bytes, if already read), defaults merged in."""
         parts = self.relative(path)
         source = "/".join((*self.repo_prefix, *parts))
-        documents, problems = read(path, os.path.join(self.shown_root, *parts))
+        documents, problems = read(path, os.path.join(self.shown_root, *parts), raw)
         self.problems.extend(problems)
         chain = [self.defaults[f] for f in (path.parent, *path.parent.parents)
                  if f in self.defaults]

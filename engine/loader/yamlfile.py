@@ -283,13 +283,22 @@ def parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem]]:
     return documents, problems
 
 
-def read(path: Path, file: str) -> tuple[list[YamlDocument], list[Problem]]:
-    """Read and parse ``path``; ``file`` is the name used in messages."""
+def read_raw(path: Path) -> bytes | OSError:
+    """A file's bytes, never more than one past the limit, whatever its size."""
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # never more, whatever the file's size
+            return handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return [], [Problem(file, 0, 0, "", f"cannot read the file: {exc.strerror}")]
+        return exc
+
+
+def read(path: Path, file: str, raw: bytes | OSError | None = None
+         ) -> tuple[list[YamlDocument], list[Problem]]:
+    """Read (unless ``raw`` is given) and parse ``path``; ``file`` is its name in messages."""
+    if raw is None:
+        raw = read_raw(path)
+    if isinstance(raw, OSError):
+        return [], [Problem(file, 0, 0, "", f"cannot read the file: {raw.strerror}")]
     text, problems = decode(raw, file)
     if text is None:
         return [], problems
