@@ -110,3 +110,16 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
     return seen
+
+
+def make_repo(base: Path, files: dict[str, str]) -> Path:
+    """A repository at ``base`` (a `.git` marks its root) whose rollouts folder holds
+    ``files`` and a `_config.yaml` naming the region; returns the rollouts folder."""
+    (base / ".git").mkdir(exist_ok=True)
+    root = base / "rollouts"
+    root.mkdir(exist_ok=True)
+    (root / "_config.yaml").write_text(f"region: {REGION}\n")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, cli_env, reset_moto
+from .conftest import REPO, cli_env, make_repo, reset_moto
 
 FW = """\
 targets: [thinggroup/fleet]
@@ -31,12 +31,7 @@ def server(moto_server: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    (tmp_path / ".git").mkdir()
-    root = tmp_path / "rollouts"
-    root.mkdir()
-    (root / "_config.yaml").write_text("region: eu-west-1\n")
-    (root / "fw.yaml").write_text(FW)
-    return root
+    return make_repo(tmp_path, {"fw.yaml": FW})
 
 
 def rollouts(*args: str, cwd: Path, server: str | None = None) -> subprocess.CompletedProcess[str]:

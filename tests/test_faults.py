@@ -20,7 +20,7 @@ from engine.ledger import FileLedger
 from engine.sandbox import moto_jobs
 from engine.workflow import apply_run, plan_folder
 
-from .conftest import REGION
+from .conftest import REGION, make_repo
 
 KINDS = ("throttle", "500", "503", "reset", "timeout", "lost-answer")
 
@@ -84,13 +84,9 @@ def injector(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Injector]]:
 
 
 def _folder(tmp_path: Path, count: int) -> Path:
-    (tmp_path / ".git").mkdir()
-    root = tmp_path / "rollouts"
-    root.mkdir()
-    (root / "_config.yaml").write_text("region: eu-west-1\n")
-    for i in range(count):
-        (root / f"job-{i:02d}.yaml").write_text(f"targets: [thing/dev-{i}]\ndocument: {{n: {i}}}\n")
-    return root
+    return make_repo(tmp_path, {f"job-{i:02d}.yaml":
+                                f"targets: [thing/dev-{i}]\ndocument: {{n: {i}}}\n"
+                                for i in range(count)})
 
 
 def _apply(root: Path, attempts: int) -> tuple[list[Any], Any]:

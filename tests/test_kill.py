@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from .conftest import cli_env, reset_moto
+from .conftest import cli_env, make_repo, reset_moto
 
 TRIALS = 20
 MANIFESTS = 15
@@ -43,12 +43,8 @@ def _ledger(cwd: Path) -> set[str]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    (tmp_path / ".git").mkdir()
-    root = tmp_path / "rollouts"
-    root.mkdir()
-    (root / "_config.yaml").write_text("region: eu-west-1\n")
-    for i in range(MANIFESTS):
-        (root / f"fw-{i:02d}.yaml").write_text(f"targets: [thing/dev-{i}]\ndocument: {{n: {i}}}\n")
+    make_repo(tmp_path, {f"fw-{i:02d}.yaml": f"targets: [thing/dev-{i}]\ndocument: {{n: {i}}}\n"
+                         for i in range(MANIFESTS)})
     return tmp_path
 
 

@@ -14,6 +14,8 @@ from engine.render.status import bar, text
 from engine.status import rollout_status
 from engine.validate import validate_folder
 
+from .conftest import make_repo
+
 RECORDED: dict[str, Any] = {  # DescribeJob's `job`, as AWS returns it mid-rollout
     "jobId": "fw-1a2b3c4d", "status": "IN_PROGRESS",
     "jobProcessDetails": {"numberOfSucceededThings": 60, "numberOfFailedThings": 3,
@@ -76,11 +78,8 @@ def _rollouts(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_sandbox_status_watch__devices_move_and_watch_ends_when_all_done(tmp_path: Path) -> None:
-    (tmp_path / ".git").mkdir()
-    root = tmp_path / "rollouts"
-    root.mkdir()
-    (root / "_config.yaml").write_text("region: eu-west-1\n")
-    (root / "fw.yaml").write_text("targets: [thinggroup/fleet, thing/lab-1]\ndocument: {op: x}\n")
+    make_repo(tmp_path, {"fw.yaml": "targets: [thinggroup/fleet, thing/lab-1]\n"
+                                    "document: {op: x}\n"})
     assert _rollouts("apply", "--sandbox", "--auto-approve", cwd=tmp_path).returncode == 0
     first = json.loads(_rollouts("status", "--sandbox", "-o", "json", cwd=tmp_path).stdout)
     (rollout,) = first["data"]["rollouts"]

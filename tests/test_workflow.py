@@ -25,7 +25,7 @@ from engine.sandbox import moto_jobs
 from engine.saved import StalePlan, check_saved, load_saved, save_plan
 from engine.workflow import PlanRun, apply_run, plan_folder
 
-from .conftest import REGION
+from .conftest import REGION, make_repo
 
 FW = """\
 targets: [thinggroup/fleet]
@@ -41,18 +41,12 @@ abortConfig:
 tags:
   team: fw
 """
-CONFIG = "region: eu-west-1\n"
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    (tmp_path / ".git").mkdir()  # a repository root, for the rollouts:source tag
-    root = tmp_path / "rollouts"
-    root.mkdir()
-    (root / "_config.yaml").write_text(CONFIG)
-    (root / "fw.yaml").write_text(FW)
-    (root / "ops.yaml").write_text("targets: [thing/ops-1]\ndocument: {op: noop}\n")
-    return root
+    return make_repo(tmp_path, {"fw.yaml": FW,
+                                "ops.yaml": "targets: [thing/ops-1]\ndocument: {op: noop}\n"})
 
 
 def plan(root: Path, *, prune: bool = False) -> PlanRun:
