@@ -151,17 +151,19 @@ class IotApi:
         return self._account
 
     # --- reads
-    def list_jobs(self) -> Iterator[dict[str, Any]]:
+    def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a call that pages with nextToken."""
         token: str | None = None
         while True:
-            params: dict[str, Any] = {"maxResults": PAGE_SIZE}
-            if token:
-                params["nextToken"] = token
-            page = self.call("ListJobs", **params)
-            yield from page.get("jobs", [])
+            page = self.call(operation, **params, **({"nextToken": token} if token else {}))
+            yield page
             token = page.get("nextToken")
             if not token:
                 return
+
+    def list_jobs(self) -> Iterator[dict[str, Any]]:
+        for page in self._pages("ListJobs", maxResults=PAGE_SIZE):
+            yield from page.get("jobs", [])
 
     def describe_job(self, job_id: str) -> dict[str, Any] | None:
         try:
@@ -176,17 +178,9 @@ class IotApi:
             return None
 
     def tags(self, job_arn: str) -> dict[str, str]:
-        tags: dict[str, str] = {}
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"resourceArn": job_arn}
-            if token:
-                params["nextToken"] = token
-            page = self.call("ListTagsForResource", **params)
-            tags.update({t["Key"]: t.get("Value", "") for t in page.get("tags", [])})
-            token = page.get("nextToken")
-            if not token:
-                return tags
+        return {t["Key"]: t.get("Value", "")
+                for page in self._pages("ListTagsForResource", resourceArn=job_arn)
+                for t in page.get("tags", [])}
 
 
 

@@ -317,3 +317,12 @@ def test_saved_plan__a_new_commit_alone_does_not_make_it_stale(aws: None, repo: 
     later = plan(repo)
     later.commit = "2222222222222222222222222222222222222222"
     check_saved(load_saved(saved_path), later)  # not stale
+
+
+def test_list_jobs__follows_every_page(aws: None, iot: Any) -> None:
+    for i in range(260):
+        iot.create_job(jobId=f"j{i}", document="{}",
+                       targets=["arn:aws:iot:eu-west-1:123456789012:thing/x"])
+    api = IotApi(Connection(region=REGION, rate=0))
+    assert len({job["jobId"] for job in api.list_jobs()}) == 260
+    assert api.calls["ListJobs"] == 2  # 250 a page
