@@ -25,6 +25,7 @@ from engine.errors import RolloutsError
 WRITE_OPERATIONS = frozenset({"CreateJob", "UpdateJob", "CancelJob", "TagResource",
                               "UntagResource", "DeleteJob"})
 PAGE_SIZE = 250
+TAGGING_PAGE_SIZE = 100  # GetResources' ResourcesPerPage maximum
 
 
 HINTS = {
@@ -106,6 +107,8 @@ class IotApi:
                                                config=config)
         self._sts = sts or session.client("sts", region_name=self.region,
                                           endpoint_url=connection.endpoint_url, config=config)
+        self._session, self._endpoint_url, self._config = session, connection.endpoint_url, config
+        self._tagging: Any = None
         # AWS limits each Jobs API on its own (about 10 calls a second each).
         self.rate = connection.rate
         self.limiters: dict[str, RateLimiter] = {}
@@ -114,8 +117,8 @@ class IotApi:
         self._count_lock = threading.Lock()
         self._account: str | None = None
 
-    def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = getattr(self.client, xform_name(operation))
+    def call(self, operation: str, *, client: Any = None, **params: Any) -> dict[str, Any]:
+        method = getattr(client or self.client, xform_name(operation))
         self._limiter(operation).wait()
         with self._count_lock:
             self.calls[operation] += 1
@@ -181,6 +184,29 @@ class IotApi:
         return {t["Key"]: t.get("Value", "")
                 for page in self._pages("ListTagsForResource", resourceArn=job_arn)
                 for t in page.get("tags", [])}
+
+    def tagged_jobs(self, tag_key: str) -> dict[str, dict[str, str]]:
+        """Tags of every IoT job carrying ``tag_key``, by ARN, from the Resource Groups
+        Tagging API: up to 100 jobs a call where ListTagsForResource reads one. It lags
+        behind TagResource and may not list a job at all, so callers treat it as a hint."""
+        if self._tagging is None:
+            self._tagging = self._session.client("resourcegroupstaggingapi",
+                                                 region_name=self.region,
+                                                 endpoint_url=self._endpoint_url,
+                                                 config=self._config)
+        found: dict[str, dict[str, str]] = {}
+        token = ""
+        while True:
+            page = self.call("GetResources", client=self._tagging,
+                             ResourcesPerPage=TAGGING_PAGE_SIZE,
+                             ResourceTypeFilters=["iot:job"], TagFilters=[{"Key": tag_key}],
+                             **({"PaginationToken": token} if token else {}))
+            for item in page.get("ResourceTagMappingList", []):
+                found[item["ResourceARN"]] = {t["Key"]: t.get("Value", "")
+                                              for t in item.get("Tags", [])}
+            token = page.get("PaginationToken") or ""
+            if not token:
+                return found
 
 
 

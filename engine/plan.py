@@ -162,6 +162,8 @@ def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
                     seen(job, region)
                     source = (job.tags or {}).get("rollouts:source")
                     actions.append(Cancel(name, job.job_id, region, source))
+    for region in sorted(remote):
+        notes.extend(remote[region].notes)
     if completed:
         notes.append(f"{completed} rollout(s) have completed: edits to their manifests change "
                      "nothing until a new revision (a change to the document or targets)")

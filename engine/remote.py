@@ -5,6 +5,12 @@ GetJobDocument are called only where the plan needs them: active jobs the manife
 (mutable fields and tags to compare), pinned ids (their immutable fields too), active
 earlier revisions of a rollout (to confirm by tag before a replace cancels them) and,
 with ``--prune``, active jobs whose rollout left the repository.
+
+Tags to compare for drift come in bulk from the Resource Groups Tagging API (GetResources,
+up to 100 jobs a call) when that costs fewer calls than one ListTagsForResource a job. That
+API lags behind TagResource and may not list every job, so its answer is only trusted where
+it matches the manifest; any other job is read with ListTagsForResource. Tags that decide a
+write (an earlier revision to cancel, a job to prune) are always read job by job.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.aws import IotApi
+from engine.aws import AwsError, IotApi
 from engine.desired import DesiredJob
-from engine.identity import name_of_derived
+from engine.identity import TAG_NAME, name_of_derived
+from engine.normalize import compared_tags
 
 ACTIVE = frozenset({"IN_PROGRESS", "SCHEDULED"})
 READ_WORKERS = 8
+TAGGING_PAGE = 100  # jobs a GetResources page holds
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class RemoteState:
 
     region: str
     jobs: dict[str, RemoteJob] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def revisions(self, name: str) -> list[RemoteJob]:
         """Jobs whose derived id names this rollout (confirm by tag before acting)."""
@@ -67,7 +76,8 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
     job): tags changed by hand in AWS then go unnoticed until the manifest's tags change.
     """
     summaries = {job.job_id: job for job in map(_summary, api.list_jobs())}
-    wanted_ids = {d.job_id for d in desired}
+    wanted = {d.job_id: d for d in desired}
+    wanted_ids = set(wanted)
     names = {d.name for d in desired}
     needs: dict[str, tuple[bool, bool, bool]] = {}  # jobId -> (describe, tags, document)
     for d in desired:
@@ -85,6 +95,25 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
         elif prune:
             needs[job.job_id] = (False, True, False)
 
+    drift = [job_id for job_id, (_, tags, _) in needs.items() if tags and job_id in wanted]
+    ours = sum(1 for job_id in summaries
+               if job_id in wanted_ids or name_of_derived(job_id) in names)
+    hints: dict[str, dict[str, str]] = {}
+    notes: list[str] = []
+    if len(drift) > -(-ours // TAGGING_PAGE):  # more jobs to read than GetResources pages
+        try:
+            hints = api.tagged_jobs(TAG_NAME)
+        except AwsError as exc:
+            notes.append(f"tags were read job by job ({len(drift)} calls) because GetResources "
+                         f"failed in {api.region}: {exc.aws_code}; the role needs "
+                         "tag:GetResources (iam/plan-policy.json)")
+
+    def read_tags(job: RemoteJob) -> dict[str, str]:
+        hint, d = hints.get(job.arn), wanted.get(job.job_id)
+        if hint is not None and d is not None and compared_tags(hint) == compared_tags(d.tags):
+            return hint
+        return api.tags(job.arn)
+
     def fetch(job_id: str) -> RemoteJob:
         describe, tags, document = needs[job_id]
         job = summaries[job_id]
@@ -95,9 +124,9 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
                 detail = {**answer.get("job", {}), "documentSource": answer.get("documentSource")}
         return RemoteJob(job.job_id, job.arn, job.status, job.last_updated, detail,
                          api.job_document(job_id) if document else None,
-                         api.tags(job.arn) if tags else None)
+                         read_tags(job) if tags else None)
 
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
         for job in pool.map(fetch, sorted(needs)):
             summaries[job.job_id] = job
-    return RemoteState(api.region, summaries)
+    return RemoteState(api.region, summaries, tuple(notes))

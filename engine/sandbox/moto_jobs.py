@@ -10,7 +10,11 @@
 - ListJobs pages by ``maxResults`` (1 to 250) and ``nextToken`` and filters by ``status``
   and ``targetSelection`` (moto crashes past one page and ignores the filters);
 - DescribeJob and GetJobDocument look a job up by id in constant time, and answer
-  ResourceNotFoundException for an unknown one.
+  ResourceNotFoundException for an unknown one;
+- the Resource Groups Tagging API's GetResources lists IoT jobs for
+  ``ResourceTypeFilters=["iot:job"]``, filtered by ``TagFilters`` and paged by
+  ``ResourcesPerPage`` (1 to 100, default 50) and ``PaginationToken`` (moto's tagging API
+  knows no IoT jobs).
 
 ``set_job_status`` lets tests and the sandbox move a job to IN_PROGRESS, COMPLETED or
 CANCELED, as devices and AWS would; ``throttle`` refuses calls above a rate per operation with
@@ -35,6 +39,8 @@ from moto.iot.exceptions import (
 )
 from moto.iot.models import FakeJob, IoTBackend, iot_backends
 from moto.iot.responses import IoTResponse
+from moto.resourcegroupstaggingapi.exceptions import ResourceGroupsTaggingAPIError
+from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
 
 ACTIVE = ("IN_PROGRESS", "SCHEDULED")
 STATUSES = ("IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED")
@@ -215,6 +221,34 @@ def _cancel_job(self: IoTResponse) -> ActionResult:
                          "description": job.description})
 
 
+def _get_resources(self: ResourceGroupsTaggingAPIResponse) -> ActionResult:
+    if self._get_param("ResourceTypeFilters", []) != ["iot:job"]:
+        return _MOTO_GET_RESOURCES(self)
+    per_page = self._get_int_param("ResourcesPerPage", 50)
+    if not 1 <= per_page <= 100:
+        raise ResourceGroupsTaggingAPIError("InvalidParameterException",
+                                            "ResourcesPerPage must be between 1 and 100")
+    filters = self._get_param("TagFilters", [])
+
+    def matches(tags: dict[str, str]) -> bool:
+        return all(f["Key"] in tags and (not f.get("Values") or tags[f["Key"]] in f["Values"])
+                   for f in filters)
+
+    store = job_tags(iot_backends[self.current_account][self.region])
+    jobs = [(arn, tags) for arn, tags in store.items() if tags and matches(tags)]
+    token = self._get_param("PaginationToken") or ""
+    start = int(token) if token.isdigit() else 0
+    page = jobs[start:start + per_page]
+    more = start + per_page < len(jobs)
+    return ActionResult({
+        "ResourceTagMappingList": [
+            {"ResourceARN": arn, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            for arn, tags in page],
+        "PaginationToken": str(start + per_page) if more else ""})
+
+
+_MOTO_GET_RESOURCES = ResourceGroupsTaggingAPIResponse.get_resources
+
 _HANDLERS = {
     "create_job": _create_job,
     "update_job": _update_job,
@@ -280,6 +314,8 @@ def install() -> None:
         return
     for name, handler in _HANDLERS.items():
         setattr(IoTResponse, name, _throttled(name, handler))
+    ResourceGroupsTaggingAPIResponse.get_resources = _throttled(  # type: ignore[method-assign]
+        "get_resources", _get_resources)
     _installed = True
 
 

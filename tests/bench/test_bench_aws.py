@@ -91,6 +91,8 @@ def test_bench__api_economy(moto_server: str, tmp_path: Path,
         print(f"\n[api economy, {label}] plan of 1,000 manifests vs 5,000 jobs (100 of ours "
               f"active): {total} calls {dict(calls)}; naive {naive} (Describe, GetJobDocument, "
               f"ListTags per manifest): {naive / total:.1f}x fewer (goal >= 20x); writes 0")
+    # call counts are exact, not timings: the goal holds at the default settings
+    assert naive / sum(results["default"].values()) >= 20
 
 
 @pytest.mark.parametrize("client_rate", [10.0, 20.0], ids=["client-10/s", "client-20/s"])

@@ -22,7 +22,9 @@ from ..conftest import REGION, REPO
 FREE = {"sts:GetCallerIdentity"}
 # S3 answers NoSuchKey (not AccessDenied) for a missing ledger only with ListBucket.
 ALSO_NEEDED = {"s3:GetObject": {"s3:ListBucket"}}
-SERVICES = {"iot": "iot", "s3": "s3", "sts": "sts"}
+SERVICES = {"iot": "iot", "s3": "s3", "sts": "sts", "tagging": "tag"}
+# Operations the adapter calls on the Resource Groups Tagging API, not on IoT.
+TAGGING = {"GetResources"}
 
 
 def _allowed(name: str) -> set[str]:
@@ -45,7 +47,8 @@ def _needed(operations: set[str]) -> set[str]:
 def test_every_operation_named_in_the_engine_is_in_the_apply_policy() -> None:
     source = "\n".join(p.read_text() for p in (REPO / "engine").rglob("*.py")
                        if "sandbox" not in p.parts)
-    iot_ops = {f"iot:{op}" for op in re.findall(r'call\("(\w+)"', source)}
+    iot_ops = {f"{'tag' if op in TAGGING else 'iot'}:{op}"
+               for op in re.findall(r'call\("(\w+)"', source)}
     iot_ops |= {"iot:ListJobs", "iot:DescribeJob", "iot:GetJobDocument",
                 "iot:ListTagsForResource"}  # the adapter's read helpers
     assert iot_ops >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob"}
@@ -98,7 +101,7 @@ def test_a_whole_lifecycle_calls_only_what_the_policies_allow(
 
     used = set(recorded)
     assert used >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob", "iot:TagResource",
-                    "iot:UntagResource", "s3:PutObject", "s3:GetObject"}
+                    "iot:UntagResource", "s3:PutObject", "s3:GetObject", "tag:GetResources"}
     missing = _needed(used) - _allowed("apply")
     assert not missing, f"the apply policy lacks {sorted(missing)}"
     plan_missing = _needed(plan_calls) - _allowed("plan")

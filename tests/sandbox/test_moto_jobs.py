@@ -19,6 +19,7 @@ from engine.sandbox import moto_jobs, state
 from ..conftest import ACCOUNT, REGION
 
 MODEL = botocore.session.get_session().get_service_model("iot")
+TAGGING_MODEL = botocore.session.get_session().get_service_model("resourcegroupstaggingapi")
 TARGET = f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/dev-1"
 TYPES = {"string": str, "integer": int, "long": int, "boolean": bool, "double": (int, float),
          "timestamp": datetime.datetime, "structure": dict, "list": list, "map": dict}
@@ -42,7 +43,8 @@ def _check(value: Any, shape: Any, path: str) -> None:
 
 
 def call(iot: Any, operation: str, **params: Any) -> dict[str, Any]:
-    op = MODEL.operation_model(operation)
+    op = (TAGGING_MODEL if iot.meta.service_model.service_name == "resourcegroupstaggingapi"
+          else MODEL).operation_model(operation)
     report = ParamValidator().validate(params, op.input_shape)
     assert not report.has_errors(), report.generate_report()
     answer: dict[str, Any] = getattr(iot, xform_name(operation))(**params)
@@ -56,7 +58,9 @@ def error_of(iot: Any, operation: str, **params: Any) -> str:
     with pytest.raises(ClientError) as caught:
         call(iot, operation, **params)
     code = caught.value.response["Error"]["Code"]
-    modeled = {shape.name for shape in MODEL.operation_model(operation).error_shapes}
+    model = (TAGGING_MODEL if iot.meta.service_model.service_name == "resourcegroupstaggingapi"
+             else MODEL)
+    modeled = {shape.name for shape in model.operation_model(operation).error_shapes}
     assert code in modeled, f"{operation} does not model {code}"
     return str(code)
 
@@ -111,6 +115,44 @@ def test_tags__tag_untag_and_list_on_a_job_arn(iot: Any) -> None:
     missing = f"arn:aws:iot:{REGION}:{ACCOUNT}:job/nope"
     assert error_of(iot, "ListTagsForResource", resourceArn=missing) == \
         "ResourceNotFoundException"
+
+
+@pytest.fixture
+def tagging(aws: None) -> Any:
+    import boto3
+
+    return boto3.client("resourcegroupstaggingapi", region_name=REGION)
+
+
+def test_get_resources__iot_jobs_with_a_tag_key__paged_as_modeled(iot: Any, tagging: Any) -> None:
+    arns = {create(iot, f"j{i}", tags=[{"Key": "rollouts:name", "Value": f"r{i}"}])["jobArn"]
+            for i in range(5)}
+    create(iot, "untagged")
+    create(iot, "other", tags=[{"Key": "team", "Value": "fw"}])
+    seen: dict[str, list[dict[str, str]]] = {}
+    token, pages = "", 0
+    while True:
+        page = call(tagging, "GetResources", ResourceTypeFilters=["iot:job"],
+                    TagFilters=[{"Key": "rollouts:name"}], ResourcesPerPage=2,
+                    **({"PaginationToken": token} if token else {}))
+        pages += 1
+        assert len(page["ResourceTagMappingList"]) <= 2
+        seen |= {item["ResourceARN"]: item["Tags"] for item in page["ResourceTagMappingList"]}
+        token = page["PaginationToken"]
+        if not token:
+            break
+    assert set(seen) == arns and pages == 3
+    assert all(tags == [{"Key": "rollouts:name", "Value": "r" + arn.rsplit("/j", 1)[1]}]
+               for arn, tags in seen.items())
+    only = call(tagging, "GetResources", ResourceTypeFilters=["iot:job"],
+                TagFilters=[{"Key": "rollouts:name", "Values": ["r3"]}])
+    assert [i["ResourceARN"] for i in only["ResourceTagMappingList"]] == [
+        f"arn:aws:iot:{REGION}:{ACCOUNT}:job/j3"]
+
+
+def test_get_resources__page_size_out_of_range__modeled_error(tagging: Any) -> None:
+    assert error_of(tagging, "GetResources", ResourceTypeFilters=["iot:job"],
+                    ResourcesPerPage=101) == "InvalidParameterException"
 
 
 def test_list_jobs__pages_through_every_job_and_filters_by_status(iot: Any) -> None:

@@ -1,0 +1,108 @@
+"""Reading AWS IoT for a plan: tags of active jobs come in bulk from GetResources when that
+saves calls, are trusted only where they match the manifest, and are read job by job
+wherever the bulk answer is missing, stale or refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.aws import AwsError, Connection, IotApi
+from engine.ledger import FileLedger
+from engine.plan import Update
+from engine.workflow import PlanRun, apply_run, plan_folder
+
+from .conftest import ACCOUNT, REGION, make_repo
+
+JOBS = 6
+
+
+def _repo(base: Path, jobs: int = JOBS) -> Path:
+    return make_repo(base, {f"r{i}.yaml": f"targets: [thing/d{i}]\ndocument: {{v: {i}}}\n"
+                                          "tags: {team: fw}\n" for i in range(jobs)})
+
+
+def _plan(root: Path) -> PlanRun:
+    return plan_folder(root, Connection(region=REGION, rate=0),
+                       ledger_override=FileLedger(root.parent / "ledger.json"))
+
+
+def _applied(base: Path, jobs: int = JOBS) -> Path:
+    root = _repo(base, jobs)
+    assert all(outcome.ok for outcome in apply_run(_plan(root)))
+    return root
+
+
+def _arn(run: PlanRun, name: str) -> str:
+    job_id = next(d.job_id for d in run.desired if d.name == name)
+    return f"arn:aws:iot:{REGION}:{ACCOUNT}:job/{job_id}"
+
+
+def test_plan__active_jobs_in_sync__tags_in_one_bulk_call(aws: None, tmp_path: Path,
+                                                          calls: list[str]) -> None:
+    root = _applied(tmp_path)
+    calls.clear()
+    run = _plan(root)
+    assert run.plan.actions == ()
+    assert calls.count("GetResources") == 1
+    assert "ListTagsForResource" not in calls
+    assert calls.count("DescribeJob") == JOBS
+
+
+def test_plan__one_active_job__one_list_tags_call_not_a_bulk_read(aws: None, tmp_path: Path,
+                                                                  calls: list[str]) -> None:
+    root = _applied(tmp_path, jobs=1)
+    calls.clear()
+    assert _plan(root).plan.actions == ()
+    assert "GetResources" not in calls and calls.count("ListTagsForResource") == 1
+
+
+def test_plan__tag_changed_by_hand__read_job_by_job_and_put_back(aws: None, iot: Any,
+                                                                  tmp_path: Path,
+                                                                  calls: list[str]) -> None:
+    root = _applied(tmp_path)
+    arn = _arn(_plan(root), "r2")
+    iot.tag_resource(resourceArn=arn, tags=[{"Key": "team", "Value": "ops"}])
+    calls.clear()
+    (update,) = _plan(root).plan.actions
+    assert isinstance(update, Update) and update.set_tags == {"team": "fw"}
+    assert calls.count("ListTagsForResource") == 1  # only the job the bulk answer flagged
+
+
+def test_plan__stale_bulk_answer__the_job_is_read_and_nothing_changes(
+        aws: None, tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _applied(tmp_path)
+    arn = _arn(_plan(root), "r4")
+    real = IotApi.tagged_jobs
+
+    def lagging(self: IotApi, key: str) -> dict[str, dict[str, str]]:
+        found = real(self, key)
+        found[arn] = {**found[arn], "team": "before-a-recent-change"}
+        return found
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", lagging)
+    calls.clear()
+    assert _plan(root).plan.actions == ()
+    assert calls.count("ListTagsForResource") == 1
+
+
+@pytest.mark.parametrize("answer", ["denied", "no jobs listed"])
+def test_plan__bulk_tags_denied_or_empty__every_job_read_and_still_in_sync(
+        aws: None, tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch,
+        answer: str) -> None:
+    root = _applied(tmp_path)
+
+    def tagged_jobs(self: IotApi, key: str) -> dict[str, dict[str, str]]:
+        if answer == "denied":
+            raise AwsError("GetResources", "AccessDeniedException", "not allowed")
+        return {}
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", tagged_jobs)
+    calls.clear()
+    run = _plan(root)
+    assert run.plan.actions == ()
+    assert calls.count("ListTagsForResource") == JOBS
+    denial = [n for n in run.plan.notes if "tag:GetResources" in n]
+    assert len(denial) == (answer == "denied")
