@@ -23,12 +23,24 @@ def clean(value: Any) -> Any:
     - empty mappings and lists: AWS returns ``{}`` for some unset configs;
     - integral floats: AWS's doubles come back as ``5.0`` for a manifest's ``5``.
     """
-    if isinstance(value, dict):
-        cleaned = {k: clean(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v is not None and v != {} and v != []}
-    if isinstance(value, list):
-        return [clean(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
+    kind = type(value)  # JSON and botocore give plain dicts and lists; a plan compares many
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list:
+                item = clean(item)
+                if not item:
+                    continue
+            elif item_kind is float and item.is_integer():
+                item = int(item)
+            out[key] = item
+        return out
+    if kind is list:
+        return [clean(item) for item in value]
+    if kind is float and value.is_integer():
         return int(value)
     return value
 
@@ -40,10 +52,16 @@ def _presigned_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def picked_mutable(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields UpdateJob can change, as they stand. Two that are equal stay equal once
+    normalised (each step maps equal values to equal ones), so an in-sync job can be told
+    without normalising; only a difference needs ``mutable_part``."""
+    return {k: fields[k] for k in MUTABLE_FIELDS if k in fields}
+
+
 def mutable_part(fields: dict[str, Any]) -> dict[str, Any]:
     """The fields UpdateJob can change, normalised: from a request or from DescribeJob."""
-    picked = {k: fields[k] for k in MUTABLE_FIELDS if k in fields}
-    return _presigned_defaults(clean(picked))
+    return _presigned_defaults(clean(picked_mutable(fields)))
 
 
 def immutable_part(fields: dict[str, Any], document: str | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from engine.desired import DesiredJob
 from engine.diff import FieldChange, explain
 from engine.identity import TAG_NAME, name_of_derived
-from engine.normalize import compared_tags, immutable_part, mutable_part
+from engine.normalize import compared_tags, immutable_part, mutable_part, picked_mutable
 from engine.remote import RemoteJob, RemoteState
 from engine.schema.rules import clock_findings
 
@@ -202,6 +202,11 @@ def _compare(d: DesiredJob, job: RemoteJob) -> tuple[Action | None, str | None]:
             diff = explain(_readable(before), _readable(after))
             conflicting = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
             return Conflict(d, conflicting, tuple(diff)), None
+    wanted_tags = compared_tags(d.tags)
+    # Tags not read (tag drift checks off): take them as they should be.
+    remote_tags = wanted_tags if job.tags is None else compared_tags(job.tags)
+    if remote_tags == wanted_tags and picked_mutable(detail) == picked_mutable(d.request):
+        return None, None  # in sync as they stand, so in sync once normalised
     before_m = mutable_part(detail)
     after_m = mutable_part(d.request)
     note = None
@@ -211,9 +216,6 @@ def _compare(d: DesiredJob, job: RemoteJob) -> tuple[Action | None, str | None]:
         note = (f"{d.job_id}: {', '.join(cleared)} left the manifest, but UpdateJob cannot "
                 "clear a field; it stays on the job until a new revision")
         before_m = {k: v for k, v in before_m.items() if k not in cleared}
-    wanted_tags = compared_tags(d.tags)
-    # Tags not read (tag drift checks off): take them as they should be.
-    remote_tags = wanted_tags if job.tags is None else compared_tags(job.tags)
     if before_m == after_m and remote_tags == wanted_tags:
         return None, note
     diff = explain(before_m, after_m) + [
