@@ -21,6 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.errors import Problem
+from engine.files import read_bounded
 
 MAX_FILE_BYTES = 1024 * 1024
 # A document that expands (through aliases) to more values than this is an alias bomb.
@@ -283,11 +284,10 @@ def parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem]]:
     return documents, problems
 
 
-def read_raw(path: Path) -> bytes | OSError:
+def read_raw(path: str | Path) -> bytes | OSError:
     """A file's bytes, never more than one past the limit, whatever its size."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
+        return read_bounded(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
         return exc
 
