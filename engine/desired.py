@@ -36,9 +36,13 @@ class DesiredJob:
 def desire(job: ValidJob, *, account: str, region: str) -> DesiredJob:
     request = create_job_request(job, account=account, region=region)
     user_tags = {t["Key"]: t.get("Value", "") for t in request.pop("tags", [])}
-    digest = spec_hash(request)
-    pinned = job.manifest.jobId is not None
-    job_id = job.manifest.jobId or derived_job_id(job.name, digest)
+    # The hash depends only on the manifest (fixed for a cached job) and where it resolves.
+    context = f"{account}/{region}"
+    digest = job.ids.get(context)
+    if digest is None:
+        digest = job.ids[context] = spec_hash(request)
+    pinned = job.job_id is not None
+    job_id = job.job_id or derived_job_id(job.name, digest)
     tags = {**user_tags, TAG_NAME: job.name, TAG_SPEC_HASH: digest}
     return DesiredJob(name=job.name, job_id=job_id, pinned=pinned, region=region,
                       request=request, tags=tags, spec_hash=digest, source=job.source,

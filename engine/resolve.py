@@ -23,6 +23,10 @@ MUTABLE_FIELDS = (
 )
 
 
+# Manifest keys that are conveniences, resolved here or by identity, not request fields.
+_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId"})
+
+
 def partition(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -40,14 +44,11 @@ def target_arn(target: str, *, account: str, region: str) -> str:
 
 def create_job_request(job: ValidJob, *, account: str, region: str) -> dict[str, Any]:
     """The CreateJob parameters of ``job``, less the jobId and the tool's own tags."""
-    m = job.manifest
-    request: dict[str, Any] = m.model_dump(
-        exclude_none=True,
-        exclude={"name", "region", "documentFile", "document", "tags", "jobId"},
-    )
-    request["targets"] = [target_arn(t, account=account, region=region) for t in m.targets]
+    request = {k: v for k, v in job.data.items() if k not in _NOT_SENT}
+    request["targets"] = [target_arn(t, account=account, region=region)
+                          for t in job.data["targets"]]
     if job.document is not None:
         request["document"] = job.document
-    if m.tags:
-        request["tags"] = [tag.model_dump(exclude_none=True) for tag in m.tags]
+    if job.data.get("tags"):
+        request["tags"] = [dict(tag) for tag in job.data["tags"]]
     return request

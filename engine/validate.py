@@ -6,15 +6,18 @@ file at once; it makes no AWS call and imports nothing of boto3.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from engine.cache import Entry, cache_for, digest_bytes
+from engine.cache import Entry, ValidationCache, cache_for, digest_bytes
 from engine.errors import Problem, Severity, errors_in
+from engine.files import read_bounded
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
 from engine.loader.yamlfile import read_raw
 from engine.schema import rules
@@ -33,12 +36,36 @@ class ValidJob:
     """A job whose manifest passed every check, with what later steps need of its source."""
 
     name: str
-    manifest: Manifest
+    # The checked manifest as plain data, unset fields left out, less an inline document
+    # (``document`` holds it, canonical).
+    data: dict[str, Any]
     document: str | None  # canonical JSON of document / documentFile; None with documentSource
     source: str  # the manifest's path inside the repository, POSIX style
     file: str  # the manifest's path as shown to the user
     line: int
     region: str | None
+    # Spec hashes worked out for this job, by "account/region"; the cache keeps them.
+    ids: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
+        job = cls(data=manifest.model_dump(mode="json", exclude_none=True,
+                                           exclude={"document"}), **fields)
+        job.__dict__["manifest"] = manifest  # already built: spare the lazy rebuild
+        return job
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The manifest's model; a job read from the cache builds it only if asked."""
+        data = self.data
+        if self.document is not None and "documentFile" not in data:
+            data = {**data, "document": json.loads(self.document)}
+        return Manifest.model_validate(data)
+
+    @property
+    def job_id(self) -> str | None:
+        """The pinned jobId, if the manifest gives one."""
+        return self.data.get("jobId")
 
 
 @dataclass
@@ -50,6 +77,12 @@ class Validation:
     jobs: list[ValidJob] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     config: Config | None = None
+    cache: ValidationCache | None = field(default=None, compare=False, repr=False)
+
+    def save_cache(self) -> None:
+        """Keep what this run learned for the next (with the spec hashes worked out since)."""
+        if self.cache is not None:
+            self.cache.save()
 
     @property
     def ok(self) -> bool:
@@ -61,7 +94,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     """Check every manifest under ``root``; with ``now``, clock rules are warnings.
 
     With ``use_cache`` (and no ``now``), files unchanged since an earlier run are not parsed
-    again (``engine.cache``).
+    again (``engine.cache``); the caller calls ``save_cache`` once done with the jobs.
     """
     tree = load_tree(root)
     result = Validation(tree.root, tree.repo_root, problems=tree.problems)
@@ -69,12 +102,12 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     default_region = result.config.region if result.config else None
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
-    for path in tree.job_files:
+    for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key, raw = None, None
         if cache is not None:
-            raw = read_raw(path)
+            raw = read_raw(name)
             if not isinstance(raw, OSError):
-                key = cache.key("/".join(tree.relative(path)), raw)
+                key = cache.key("/".join(parts), raw)
             cached = _from_entry(cache.get(key)) if key else None
             if cached is not None:
                 result.jobs += cached[0]
@@ -82,7 +115,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
                 continue
         first_problem, first_job = len(result.problems), len(result.jobs)
         deps: list[tuple[str, str | None]] = []
-        for source in tree.jobs_of(path, raw):
+        for source in tree.jobs_of(Path(name), raw):
             job = _validate_job(source, tree, default_region, now, result.problems, deps)
             if job is not None:
                 result.jobs.append(job)
@@ -90,8 +123,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
             cache.put(key, Entry([_job_json(j) for j in result.jobs[first_job:]],
                                  [p.as_detail() for p in result.problems[first_problem:]],
                                  deps))
-    if cache is not None:
-        cache.save()
+    result.cache = cache
     result.problems.extend(_clashes(result.jobs))
     # One defaults file shared by many jobs would otherwise repeat its problem per job.
     result.problems = sorted(set(result.problems), key=_problem_order)
@@ -110,14 +142,21 @@ def _from_entry(entry: Entry | None) -> tuple[list[ValidJob], list[Problem]] | N
 
 
 def _job_json(job: ValidJob) -> dict[str, Any]:
-    return {"name": job.name, "manifest": job.manifest.model_dump(mode="json"),
+    return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
-            "line": job.line, "region": job.region}
+            "line": job.line, "region": job.region, "ids": job.ids}
 
 
 def _job_from_json(data: dict[str, Any]) -> ValidJob:
-    # Validated again: a cache entry is never trusted to be a valid manifest.
-    return ValidJob(name=data["name"], manifest=Manifest.model_validate(data["manifest"]),
+    # This version of the tool checked these bytes when it wrote the entry (the cache key
+    # holds both); the model is rebuilt only where a later step asks for it.
+    if not isinstance(data["manifest"], dict) or not isinstance(data["manifest"]["targets"],
+                                                                list):
+        raise TypeError("a damaged cache entry")
+    ids = data.setdefault("ids", {})  # the same dict: hashes added later are saved with it
+    if not isinstance(ids, dict):
+        raise TypeError("a damaged cache entry")
+    return ValidJob(name=data["name"], data=data["manifest"], ids=ids,
                     document=data["document"], source=data["source"], file=data["file"],
                     line=data["line"], region=data["region"])
 
@@ -183,9 +222,9 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
     if any(not f.warning for f in findings):
         return None
     line, _ = source.document.position(())
-    return ValidJob(
+    return ValidJob.checked(
+        manifest,
         name=manifest.name or source.path.stem,
-        manifest=manifest,
         document=document,
         source=source.source,
         file=source.file,
@@ -230,8 +269,7 @@ def _read_document_file(name: str, base: Path, repo_root: Path,
         deps.append((str(target), None))  # creating it later must be seen
         return None, [Finding(path, f"documentFile {name} does not exist "
                                     f"(looked for {display_name(target)})")]
-    with target.open("rb") as handle:
-        raw = handle.read(MAX_DOCUMENT_FILE_BYTES + 1)
+    raw = read_bounded(target, MAX_DOCUMENT_FILE_BYTES + 1)
     deps.append((str(target), digest_bytes(raw)))
     if len(raw) > MAX_DOCUMENT_FILE_BYTES:
         return None, [Finding(path, f"documentFile {name} is over 1 MiB; a job document may "
@@ -248,7 +286,7 @@ def _clashes(jobs: list[ValidJob]) -> list[Problem]:
     for key in ("name", "jobId"):
         first: dict[str, ValidJob] = {}
         for job in jobs:
-            value = job.name if key == "name" else job.manifest.jobId
+            value = job.name if key == "name" else job.job_id
             if value is None:
                 continue
             if value in first:

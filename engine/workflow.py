@@ -78,6 +78,13 @@ class Resolved:
 def resolve_folder(folder: Path, connection: Connection) -> Resolved:
     """Validate ``folder`` (raising InvalidManifests) and resolve every job's identity."""
     validation = validate_folder(folder, use_cache=True)
+    try:
+        return _resolve(validation, connection)
+    finally:
+        validation.save_cache()
+
+
+def _resolve(validation: Validation, connection: Connection) -> Resolved:
     if not validation.ok:
         raise InvalidManifests(validation.problems)
     config = validation.config

@@ -4,6 +4,7 @@ manifest, a defaults file or a document file is seen."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 from pathlib import Path
 
@@ -21,12 +22,22 @@ def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _seen(result: Validation) -> tuple[object, ...]:
-    return (sorted((j.name, j.manifest.model_dump_json(), j.document, j.source, j.line,
-                    j.region) for j in result.jobs), sorted(map(str, result.problems)))
+    # The manifest's model, rebuilt for a cached job, holds its document as the canonical
+    # text parses (same content, keys sorted): compared through ``document``.
+    return (sorted((j.name, j.manifest.model_dump_json(exclude={"document"}), j.document,
+                    j.source, j.line, j.region) for j in result.jobs),
+            sorted(map(str, result.problems)))
+
+
+def _cached(root: Path) -> Validation:
+    """A run with the cache, saved at its end as a plan saves it."""
+    result = validate_folder(root, use_cache=True)
+    result.save_cache()
+    return result
 
 
 def _cache_files() -> list[Path]:
-    return list((Path(os.environ["XDG_CACHE_HOME"]) / "iot-rollouts").glob("*.json"))
+    return list((Path(os.environ["XDG_CACHE_HOME"]) / "iot-rollouts").glob("validation-*"))
 
 
 def test_warm_run__same_jobs_and_problems_as_cold(tmp_path: Path) -> None:
@@ -35,9 +46,9 @@ def test_warm_run__same_jobs_and_problems_as_cold(tmp_path: Path) -> None:
     root = tmp_path / "rollouts"
     shutil.copytree(REPO / "rollouts", root)
     (root / "bad.yaml").write_text("targets: []\ndocument: {}\n")
-    cold = validate_folder(root, use_cache=True)
+    cold = _cached(root)
     assert _cache_files(), "the first run writes the cache"
-    warm = validate_folder(root, use_cache=True)
+    warm = _cached(root)
     assert _seen(warm) == _seen(cold) == _seen(validate_folder(root))
 
 
@@ -49,7 +60,7 @@ def test_a_change__is_seen_by_the_next_run(change: str, tmp_path: Path) -> None:
     (root / "fw" / "_defaults.yaml").write_text("timeoutConfig: {inProgressTimeoutInMinutes: 5}\n")
     (root / "fw" / "doc.json").write_text('{"v": 1}')
     (root / "fw" / "job.yaml").write_text("targets: [thing/a]\ndocumentFile: doc.json\n")
-    validate_folder(root, use_cache=True)
+    _cached(root)
     if change == "manifest":
         (root / "fw" / "job.yaml").write_text("targets: [thing/b]\ndocumentFile: doc.json\n")
     elif change == "defaults":
@@ -59,22 +70,23 @@ def test_a_change__is_seen_by_the_next_run(change: str, tmp_path: Path) -> None:
         (root / "fw" / "doc.json").write_text('{"v": 2}')
     else:
         (root / "_config.yaml").write_text("region: us-east-1\n")
-    assert _seen(validate_folder(root, use_cache=True)) == _seen(validate_folder(root))
+    assert _seen(_cached(root)) == _seen(validate_folder(root))
 
 
 def test_damaged_cache__ignored(tmp_path: Path) -> None:
     root = tmp_path / "rollouts"
     root.mkdir()
     (root / "a.yaml").write_text("targets: [thing/a]\ndocument: {}\n")
-    validate_folder(root, use_cache=True)
+    _cached(root)
     (path,) = _cache_files()
-    body = json.loads(path.read_text())
+    body = marshal.loads(path.read_bytes())
     for entry in body["entries"].values():
         entry["jobs"][0]["manifest"] = {"targets": "not a list"}
-    path.write_text(json.dumps(body))
-    assert _seen(validate_folder(root, use_cache=True)) == _seen(validate_folder(root))
-    path.write_text("{not json")
-    assert _seen(validate_folder(root, use_cache=True)) == _seen(validate_folder(root))
+    path.write_bytes(marshal.dumps(body))
+    assert _seen(_cached(root)) == _seen(validate_folder(root))
+    for damage in (b"{not marshal", path.read_bytes()[:40], marshal.dumps([1, 2])):
+        path.write_bytes(damage)
+        assert _seen(_cached(root)) == _seen(validate_folder(root))
 
 
 def test_in_ci__no_cache_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,5 +94,53 @@ def test_in_ci__no_cache_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     root = tmp_path / "rollouts"
     root.mkdir()
     (root / "a.yaml").write_text("targets: [thing/a]\ndocument: {}\n")
-    validate_folder(root, use_cache=True)
+    _cached(root)
     assert _cache_files() == []
+
+
+@pytest.mark.parametrize("document", ["document: {b: 1, a: [x]}", "document: '{\"b\": 1}'",
+                                      "documentFile: doc.json",
+                                      "documentSource: https://s3.amazonaws.com/b/d.json"])
+def test_cached_job__model_rebuilt_with_its_document(document: str, tmp_path: Path) -> None:
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    (root / "doc.json").write_text('{"v": 2}')
+    (root / "a.yaml").write_text(f"targets: [thing/a]\n{document}\n")
+    (fresh,) = _cached(root).jobs
+    (cached,) = _cached(root).jobs
+    assert "manifest" not in cached.__dict__  # not built until asked for
+    rebuilt, original = cached.manifest, fresh.manifest
+    assert rebuilt.model_dump(exclude={"document"}) == original.model_dump(exclude={"document"})
+    inline = original.document
+    if isinstance(inline, str):
+        inline = json.loads(inline)
+    assert rebuilt.document == inline
+
+
+def test_spec_hashes__kept_for_the_next_run_of_the_same_account_and_region(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import desired as desired_module
+
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    (root / "a.yaml").write_text("targets: [thing/a]\ndocument: {v: 1}\n")
+    first = validate_folder(root, use_cache=True)
+    (fresh,) = [desired_module.desire(j, account="111111111111", region="eu-west-1")
+                for j in first.jobs]
+    first.save_cache()
+
+    def no_hashing(request: object) -> str:
+        raise AssertionError("the hash was kept by the cache")
+
+    second = validate_folder(root, use_cache=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(desired_module, "spec_hash", no_hashing)
+        (again,) = [desired_module.desire(j, account="111111111111", region="eu-west-1")
+                    for j in second.jobs]
+    assert (again.job_id, again.spec_hash, again.request) == (
+        fresh.job_id, fresh.spec_hash, fresh.request)
+    # Another account resolves the targets to other ARNs: a hash of its own.
+    (other,) = [desired_module.desire(j, account="222222222222", region="eu-west-1")
+                for j in second.jobs]
+    assert other.spec_hash != fresh.spec_hash
+    assert other.spec_hash == desired_module.spec_hash(other.request)

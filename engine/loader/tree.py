@@ -72,10 +72,17 @@ class Tree:
     repo_root: Path
     config: YamlDocument | None = None
     problems: list[Problem] = field(default_factory=list)
-    job_files: list[Path] = field(default_factory=list)
+    # The job files, as the walk named them, and each one's parts below ``root`` (strings,
+    # not Paths: a warm run reads thousands of files and builds a Path for none of them).
+    job_paths: list[str] = field(default_factory=list)
+    job_parts: list[tuple[str, ...]] = field(default_factory=list)
     defaults: dict[Path, YamlDocument] = field(default_factory=dict)
     # A digest of every settings file (defaults and config): a cache key part.
     settings_digest: str = ""
+
+    @property
+    def job_files(self) -> list[Path]:
+        return [Path(p) for p in self.job_paths]
 
     def jobs(self) -> Iterator[JobSource]:
         for path in self.job_files:
@@ -153,12 +160,16 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _manifest_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for folder, subfolders, files in os.walk(root):
+def _manifest_files(root: Path) -> list[tuple[tuple[str, ...], str]]:
+    """Every YAML file under ``root`` with its path parts below it, sorted by those parts."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    top = str(root)
+    for folder, subfolders, files in os.walk(top):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        found.extend(Path(folder) / f for f in files if f.endswith(YAML_SUFFIXES))
-    return sorted(found, key=lambda p: p.relative_to(root).parts)
+        below = tuple(os.path.relpath(folder, top).split(os.sep)) if folder != top else ()
+        found.extend(((*below, f), os.path.join(folder, f))
+                     for f in files if f.endswith(YAML_SUFFIXES))
+    return sorted(found, key=lambda item: item[0])
 
 
 def load_tree(root: Path) -> Tree:
@@ -170,10 +181,14 @@ def load_tree(root: Path) -> Tree:
                                      "no such folder; create it or name the rollouts folder"))
         return tree
     digest = hashlib.blake2b(digest_size=16)
-    for path in _manifest_files(root):
-        name = path.name
-        if name.startswith("_"):
-            digest.update(str(path).encode() + b"\0" + _bytes_of(path) + b"\0")
+    for parts, name_of_path in _manifest_files(root):
+        name = parts[-1]
+        if not name.startswith("_"):
+            tree.job_paths.append(name_of_path)
+            tree.job_parts.append(parts)
+            continue
+        path = Path(name_of_path)
+        digest.update(str(path).encode() + b"\0" + _bytes_of(path) + b"\0")
         if name in DEFAULTS_NAMES:
             doc = _read_settings(path, tree.problems)
             if doc is not None:
@@ -186,13 +201,11 @@ def load_tree(root: Path) -> Tree:
                                              f"folder ({display_name(root)}); move it there"))
             else:
                 tree.config = _read_settings(path, tree.problems)
-        elif name.startswith("_"):
+        else:
             tree.problems.append(Problem(display_name(path), 0, 0, "",
                                          "files starting with _ hold settings, and the only "
                                          "ones known are _defaults.yaml and _config.yaml; "
                                          "rename it"))
-        else:
-            tree.job_files.append(path)
     tree.settings_digest = digest.hexdigest()
     return tree
 

@@ -33,7 +33,7 @@ def json_text(result: Validation) -> str:
         return envelope.failure("VALIDATION_ERROR",
                                 f"{_count(count, 'error')} in the manifests", details)
     return envelope.success({
-        "jobs": [{"name": j.name, "jobId": j.manifest.jobId, "source": j.source,
+        "jobs": [{"name": j.name, "jobId": j.job_id, "source": j.source,
                   "region": j.region} for j in result.jobs],
         "warnings": details,
     })

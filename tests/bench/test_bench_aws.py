@@ -151,6 +151,7 @@ def test_bench__cold_and_warm_plan_against_in_sync_snapshot(
     def ours(use_cache: bool = False) -> int:
         validation = validate_folder(root, use_cache=use_cache)
         desired = [desire(j, account=ACCOUNT, region=REGION) for j in validation.jobs]
+        validation.save_cache()  # as a plan does, once its jobs are resolved
         plan = build_plan(desired, snapshot, in_ledger)
         assert plan.actions == ()
         return len(desired)
