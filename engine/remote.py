@@ -72,7 +72,7 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
                tag_drift: bool = True) -> RemoteState:
     """The remote jobs of ``api``'s region, detailed where ``desired`` needs it.
 
-    Without ``tag_drift``, the tags of active jobs are not read (one call less per active
+    Without ``tag_drift``, the tags of active jobs are not read (neither in bulk nor job by
     job): tags changed by hand in AWS then go unnoticed until the manifest's tags change.
     """
     summaries = {job.job_id: job for job in map(_summary, api.list_jobs())}
@@ -95,18 +95,10 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
         elif prune:
             needs[job.job_id] = (False, True, False)
 
-    drift = [job_id for job_id, (_, tags, _) in needs.items() if tags and job_id in wanted]
+    drift = sum(1 for job_id, (_, tags, _) in needs.items() if tags and job_id in wanted)
     ours = sum(1 for job_id in summaries
                if job_id in wanted_ids or name_of_derived(job_id) in names)
-    hints: dict[str, dict[str, str]] = {}
-    notes: list[str] = []
-    if len(drift) > -(-ours // TAGGING_PAGE):  # more jobs to read than GetResources pages
-        try:
-            hints = api.tagged_jobs(TAG_NAME)
-        except AwsError as exc:
-            notes.append(f"tags were read job by job ({len(drift)} calls) because GetResources "
-                         f"failed in {api.region}: {exc.aws_code}; the role needs "
-                         "tag:GetResources (iam/plan-policy.json)")
+    hints, notes = _bulk_tags(api, drift, ours)
 
     def read_tags(job: RemoteJob) -> dict[str, str]:
         hint, d = hints.get(job.arn), wanted.get(job.job_id)
@@ -130,3 +122,18 @@ def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
         for job in pool.map(fetch, sorted(needs)):
             summaries[job.job_id] = job
     return RemoteState(api.region, summaries, tuple(notes))
+
+
+def _bulk_tags(api: IotApi, drift: int, ours: int
+               ) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Tags of the tool's jobs by ARN from GetResources, where ``drift`` jobs to read one by
+    one would take more calls than the pages ``ours`` jobs fill; and the notes to show."""
+    if drift <= -(-ours // TAGGING_PAGE):
+        return {}, []
+    try:
+        return api.tagged_jobs(TAG_NAME), []
+    except AwsError as exc:
+        hint = ("; the role needs tag:GetResources (iam/plan-policy.json)"
+                if "AccessDenied" in exc.aws_code else "")
+        return {}, [f"tags were read job by job ({drift} calls) because GetResources failed "
+                    f"in {api.region}: {exc.aws_code}{hint}"]

@@ -88,8 +88,8 @@ def test_plan__stale_bulk_answer__the_job_is_read_and_nothing_changes(
     assert calls.count("ListTagsForResource") == 1
 
 
-@pytest.mark.parametrize("answer", ["denied", "no jobs listed"])
-def test_plan__bulk_tags_denied_or_empty__every_job_read_and_still_in_sync(
+@pytest.mark.parametrize("answer", ["denied", "throttled", "no jobs listed"])
+def test_plan__bulk_tags_failed_or_empty__every_job_read_and_still_in_sync(
         aws: None, tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch,
         answer: str) -> None:
     root = _applied(tmp_path)
@@ -97,6 +97,8 @@ def test_plan__bulk_tags_denied_or_empty__every_job_read_and_still_in_sync(
     def tagged_jobs(self: IotApi, key: str) -> dict[str, dict[str, str]]:
         if answer == "denied":
             raise AwsError("GetResources", "AccessDeniedException", "not allowed")
+        if answer == "throttled":
+            raise AwsError("GetResources", "ThrottledException", "slow down")
         return {}
 
     monkeypatch.setattr(IotApi, "tagged_jobs", tagged_jobs)
@@ -104,5 +106,6 @@ def test_plan__bulk_tags_denied_or_empty__every_job_read_and_still_in_sync(
     run = _plan(root)
     assert run.plan.actions == ()
     assert calls.count("ListTagsForResource") == JOBS
-    denial = [n for n in run.plan.notes if "tag:GetResources" in n]
-    assert len(denial) == (answer == "denied")
+    said = [n for n in run.plan.notes if "GetResources failed" in n]
+    assert len(said) == (answer != "no jobs listed")
+    assert any("tag:GetResources" in n for n in said) == (answer == "denied")
