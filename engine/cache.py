@@ -3,10 +3,13 @@
 A plan of a large folder where nothing changed need not parse every file again. Each
 entry is keyed by the file's bytes and path, every settings file, the tool's version and
 the working folder; it also lists the document files it read, with their digests, and is
-used only while they are unchanged. An entry holds the checked manifest's data, trusted
-because this version of the tool checked these very bytes (the manifest's model is built
-again only where a step asks for it: the clock rules of a job to create), and the spec
-hashes worked out for its jobs, by account and region.
+used only while they are unchanged. As git does, a file is not even read again while its
+size, times, inode and device are those it had when read, and it had not changed for two
+seconds before then (a later edit cannot keep them all: ctime moves even when mtime is put
+back). An entry holds the checked manifest's data, trusted because this version of the
+tool checked these very bytes (the manifest's model is built again only where a step asks
+for it: the clock rules of a job to create), and the spec hashes worked out for its jobs,
+by account and region.
 
 Entries are written with ``marshal``, as Python writes its own bytecode cache: it reads
 back in half the time JSON takes, which at thousands of manifests is much of a warm
@@ -25,6 +28,7 @@ import marshal
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,7 @@ from typing import Any
 from engine import __version__
 from engine.files import read_bounded
 
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass
@@ -44,6 +48,19 @@ class Entry:
 
 # Document files are read up to this much (validation refuses larger ones).
 MAX_DEPENDENCY_BYTES = 1024 * 1024 + 1
+# git's "racily clean" rule: a file last changed this long before its signature was taken
+# is told unchanged by that signature alone, since a later edit cannot keep its times.
+RACY_NS = 2_000_000_000
+
+Signature = tuple[int, int, int, int, int]  # size, mtime, ctime (ns), inode, device
+
+
+def signature(path: str) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def digest_bytes(raw: bytes) -> str:
@@ -68,6 +85,10 @@ class ValidationCache:
         self.used: set[str] = set()
         self.changed = False
         self.ids_at_load = 0
+        self.started_ns = time.time_ns()  # before any file of this run is looked at
+        # relative path -> (signature, key, when taken): files read by an earlier run
+        self.paths: dict[str, tuple[Signature, str, int]] = {}
+        self.paths_seen: dict[str, tuple[Signature, str, int]] = {}
         # Decoding makes many small objects that live until the run ends and hold no cycles:
         # the cyclic collector would scan every live object again and again while they
         # pile up (at 10,000 manifests, most of a warm run), and at each full collection
@@ -88,6 +109,8 @@ class ValidationCache:
         for key, raw in data.get("entries", {}).items():
             self.entries[key] = Entry(raw["jobs"], raw["problems"],
                                       [(p, d) for p, d in raw["deps"]])
+        self.paths = {relative: (tuple(sig), key, taken)
+                      for relative, (sig, key, taken) in data.get("paths", {}).items()}
         self.ids_at_load = self._ids()
 
     def _ids(self) -> int:
@@ -95,6 +118,21 @@ class ValidationCache:
         them out)."""
         return sum(len(job.get("ids") or ()) for entry in self.entries.values()
                    for job in entry.jobs)
+
+    def known_key(self, relative: str, sig: Signature) -> str | None:
+        """The key of a file whose signature says it is as an earlier run read it."""
+        known = self.paths.get(relative)
+        if known is None:
+            return None
+        recorded, key, taken = known
+        if recorded != sig or max(sig[1], sig[2]) >= taken - RACY_NS:
+            return None
+        self.paths_seen[relative] = known
+        return key
+
+    def read_as(self, relative: str, sig: Signature, key: str) -> None:
+        """``relative``, whose signature was ``sig`` before it was read, holds ``key``."""
+        self.paths_seen[relative] = (sig, key, self.started_ns)
 
     def key(self, relative: str, content: bytes) -> str:
         digest = hashlib.blake2b(content, digest_size=16)
@@ -117,12 +155,14 @@ class ValidationCache:
         """Write the entries used in this run (others are gone), atomically."""
         gc.unfreeze()
         if (not self.changed and self.used == set(self.entries)
-                and self._ids() == self.ids_at_load):
+                and self._ids() == self.ids_at_load and self.paths_seen == self.paths):
             return
         kept = {k: e for k, e in self.entries.items() if k in self.used}
         body = {"format": FORMAT, "context": self.context,
                 "entries": {k: {"jobs": e.jobs, "problems": e.problems, "deps": e.deps}
-                            for k, e in kept.items()}}
+                            for k, e in kept.items()},
+                "paths": {relative: known for relative, known in self.paths_seen.items()
+                          if known[1] in kept}}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".validation-")

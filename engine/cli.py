@@ -32,19 +32,24 @@ def main() -> None:
     """Declarative rollouts of AWS IoT Jobs, driven by git."""
 
 
-def aws_options(command: F) -> F:
-    """The options every command that reaches AWS shares."""
-    for option in reversed([
+def aws_options(*, ledger: bool = True) -> Callable[[F], F]:
+    """The options every command that reaches AWS shares; ``--ledger`` where it is read."""
+    options = [
         click.option("--region", help="Default region (else _config.yaml's, else the profile's)."),
         click.option("--profile", help="AWS profile to use."),
         click.option("--endpoint-url", help="Another endpoint for AWS IoT (a moto server)."),
-        click.option("--ledger", help="Ledger location, s3://bucket/key or file://path "
-                                      "(else _config.yaml's)."),
+        *([click.option("--ledger", help="Ledger location, s3://bucket/key or file://path "
+                                         "(else _config.yaml's).")] if ledger else []),
         click.option("--sandbox", is_flag=True, help="Use the simulated AWS IoT kept in "
                                                      ".rollouts-sandbox/ (no AWS account)."),
-    ]):
-        command = option(command)
-    return command
+    ]
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def fail(code: str, message: str, output: str, details: list[Any] | None = None) -> None:
@@ -154,7 +159,7 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @click.option("--skip-tag-drift", is_flag=True,
               help="Do not read active jobs' tags (one call less each; hand-made tag "
                    "changes go unnoticed).")
-@aws_options
+@aws_options()
 def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
          skip_tag_drift: bool, region: str | None, profile: str | None,
          endpoint_url: str | None, ledger: str | None, sandbox: bool) -> None:
@@ -188,7 +193,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 @click.option("--skip-tag-drift", is_flag=True,
               help="Do not read active jobs' tags (one call less each).")
 @click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
-@aws_options
+@aws_options()
 def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, skip_tag_drift: bool,
           output: str, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool) -> None:
@@ -239,10 +244,9 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, skip_tag
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
               help="Seconds between refreshes with --watch.")
 @click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
-@aws_options
+@aws_options(ledger=False)
 def status(folder: Path, watch: bool, interval: float, output: str, region: str | None,
-           profile: str | None, endpoint_url: str | None, ledger: str | None,
-           sandbox: bool) -> None:
+           profile: str | None, endpoint_url: str | None, sandbox: bool) -> None:
     """How far each rollout has got: execution counts, rate, abort margins.
 
     --watch refreshes until no rollout is in progress (every job finished, or waiting for

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.cache import Entry, ValidationCache, cache_for, digest_bytes
+from engine.cache import Entry, ValidationCache, cache_for, digest_bytes, signature
 from engine.errors import Problem, Severity, errors_in
 from engine.files import read_bounded
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
@@ -103,12 +103,10 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
-        key, raw = None, None
+        key: str | None = None
+        raw: bytes | OSError | None = None
         if cache is not None:
-            raw = read_raw(name)
-            if not isinstance(raw, OSError):
-                key = cache.key("/".join(parts), raw)
-            cached = _from_entry(cache.get(key)) if key else None
+            key, raw, cached = _look_up(cache, name, "/".join(parts))
             if cached is not None:
                 result.jobs += cached[0]
                 result.problems += cached[1]
@@ -128,6 +126,25 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     # One defaults file shared by many jobs would otherwise repeat its problem per job.
     result.problems = sorted(set(result.problems), key=_problem_order)
     return result
+
+
+def _look_up(cache: ValidationCache, name: str, relative: str
+              ) -> tuple[str | None, bytes | OSError | None,
+                         tuple[list[ValidJob], list[Problem]] | None]:
+    """The file's cache key, its bytes if they had to be read, and its cached outcome."""
+    sig = signature(name)
+    known = cache.known_key(relative, sig) if sig is not None else None
+    if known is not None:
+        cached = _from_entry(cache.get(known))
+        if cached is not None:
+            return known, None, cached
+    raw = read_raw(name)
+    if isinstance(raw, OSError):
+        return None, raw, None
+    key = cache.key(relative, raw)
+    if sig is not None:
+        cache.read_as(relative, sig, key)
+    return key, raw, _from_entry(cache.get(key))
 
 
 def _from_entry(entry: Entry | None) -> tuple[list[ValidJob], list[Problem]] | None:

@@ -144,3 +144,64 @@ def test_spec_hashes__kept_for_the_next_run_of_the_same_account_and_region(
                 for j in second.jobs]
     assert other.spec_hash != fresh.spec_hash
     assert other.spec_hash == desired_module.spec_hash(other.request)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from engine import validate as validate_module
+
+    seen: list[str] = []
+    original = validate_module.read_raw
+
+    def spy(path: str | Path) -> bytes | OSError:
+        seen.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(validate_module, "read_raw", spy)
+    return seen
+
+
+def _folder(tmp_path: Path, count: int = 3) -> Path:
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    for i in range(count):
+        (root / f"j{i}.yaml").write_text(f"targets: [thing/a{i}]\ndocument: {{v: {i}}}\n")
+    return root
+
+
+def test_unchanged_files__not_read_again(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.cache
+
+    monkeypatch.setattr(engine.cache, "RACY_NS", 0)  # the files count as old at once
+    root = _folder(tmp_path)
+    first = _cached(root)
+    reads = _reads(monkeypatch)
+    assert _seen(_cached(root)) == _seen(first)
+    assert reads == []
+
+
+def test_edit_that_keeps_size_and_mtime__still_seen(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.cache
+
+    monkeypatch.setattr(engine.cache, "RACY_NS", 0)
+    root = _folder(tmp_path)
+    _cached(root)
+    job = root / "j1.yaml"
+    before = job.stat()
+    job.write_text(job.read_text().replace("a1", "b1"))  # same size
+    os.utime(job, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back
+    reads = _reads(monkeypatch)
+    after = _cached(root)
+    assert reads == [str(job)]  # ctime moved: read again
+    assert _seen(after) == _seen(validate_folder(root))
+    assert any("thing/b1" in j.data["targets"] for j in after.jobs)
+
+
+def test_file_changed_just_before_it_was_read__read_again_next_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _folder(tmp_path)  # written now: within the racy window of this run
+    _cached(root)
+    reads = _reads(monkeypatch)
+    _cached(root)
+    assert len(reads) == 3

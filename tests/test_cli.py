@@ -73,3 +73,15 @@ def test_validate_and_schema__import_neither_boto3_nor_deepdiff_nor_moto() -> No
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_options__ledger_only_where_a_ledger_is_read() -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    runner = CliRunner()
+    for command in ("plan", "apply"):
+        assert "--ledger" in runner.invoke(main, [command, "--help"]).output
+    refused = runner.invoke(main, ["status", "--ledger", "file://x.json"])
+    assert refused.exit_code == 2 and "No such option: --ledger" in refused.output

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, Severity
-from engine.loader.yamlfile import Path_, YamlDocument, read
+from engine.loader.yamlfile import Path_, YamlDocument, read, read_raw
 
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
 CONFIG_NAMES = ("_config.yaml", "_config.yml")
@@ -188,9 +188,11 @@ def load_tree(root: Path) -> Tree:
             tree.job_parts.append(parts)
             continue
         path = Path(name_of_path)
-        digest.update(str(path).encode() + b"\0" + _bytes_of(path) + b"\0")
+        raw = read_raw(path)  # read once: for the cache key's digest, then parsed
+        digest.update(str(path).encode() + b"\0"
+                      + (b"" if isinstance(raw, OSError) else raw) + b"\0")
         if name in DEFAULTS_NAMES:
-            doc = _read_settings(path, tree.problems)
+            doc = _read_settings(path, tree.problems, raw)
             if doc is not None:
                 _check_defaults(doc, tree.problems)
                 tree.defaults[path.parent] = doc
@@ -200,7 +202,7 @@ def load_tree(root: Path) -> Tree:
                                              f"{name} is read only at the top of the rollouts "
                                              f"folder ({display_name(root)}); move it there"))
             else:
-                tree.config = _read_settings(path, tree.problems)
+                tree.config = _read_settings(path, tree.problems, raw)
         else:
             tree.problems.append(Problem(display_name(path), 0, 0, "",
                                          "files starting with _ hold settings, and the only "
@@ -210,15 +212,9 @@ def load_tree(root: Path) -> Tree:
     return tree
 
 
-def _bytes_of(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
-def _read_settings(path: Path, problems: list[Problem]) -> YamlDocument | None:
-    documents, read_problems = read(path, display_name(path))
+def _read_settings(path: Path, problems: list[Problem],
+                   raw: bytes | OSError) -> YamlDocument | None:
+    documents, read_problems = read(path, display_name(path), raw)
     problems.extend(read_problems)
     if not documents:
         return None
