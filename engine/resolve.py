@@ -35,22 +35,11 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def arn_prefix(*, account: str, region: str) -> str:
-    """What a target shorthand (``thing/NAME``, ``thinggroup/NAME``) is resolved after."""
-    return f"arn:{partition(region)}:iot:{region}:{account}:"
-
-
-def target_arn(target: str, *, account: str, region: str) -> str:
-    """``thing/NAME`` -> ``arn:aws:iot:REGION:ACCOUNT:thing/NAME``; ARNs stay as they are."""
-    if target.startswith("arn:"):
-        return target
-    return arn_prefix(account=account, region=region) + target
-
-
 def create_job_request(job: ValidJob, *, account: str, region: str) -> dict[str, Any]:
     """The CreateJob parameters of ``job``, less the jobId and the tool's own tags."""
     request = {k: v for k, v in job.data.items() if k not in _NOT_SENT}
-    prefix = arn_prefix(account=account, region=region)  # target_arn, once per job
+    # ``thing/NAME`` -> ``arn:aws:iot:REGION:ACCOUNT:thing/NAME``; ARNs stay as they are.
+    prefix = f"arn:{partition(region)}:iot:{region}:{account}:"
     request["targets"] = [t if t.startswith("arn:") else prefix + t
                           for t in job.data["targets"]]
     if job.document is not None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from botocore.validate import ParamValidator
 
-from engine.resolve import create_job_request, target_arn
+from engine.resolve import create_job_request
 from engine.validate import validate_folder
 
 from .conftest import FIXTURES, REPO
@@ -81,5 +81,10 @@ def test_document_is_canonical_json_whatever_its_spelling(write_tree) -> None:  
     ("cn-north-1", "arn:aws-cn:iot:cn-north-1:111122223333:thing/x"),
     ("us-gov-west-1", "arn:aws-us-gov:iot:us-gov-west-1:111122223333:thing/x"),
 ])
-def test_target_shorthand__resolves_in_the_regions_partition(region: str, expected: str) -> None:
-    assert target_arn("thing/x", account="111122223333", region=region) == expected
+def test_target_shorthand__resolves_in_the_regions_partition(region: str, expected: str,
+                                                             write_tree) -> None:  # type: ignore[no-untyped-def]
+    arn = "arn:aws:iot:us-east-1:123456789012:thing/y"  # an ARN stays as it is
+    root = write_tree({"a.yaml": f"targets: [thing/x, '{arn}']\ndocument: {{}}\n"})
+    (job,) = validate_folder(root).jobs
+    request = create_job_request(job, account="111122223333", region=region)
+    assert request["targets"] == [expected, arn]
