@@ -154,13 +154,16 @@ class IotApi:
         return self._account
 
     # --- reads
-    def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a call that pages with nextToken."""
+    def _pages(self, operation: str, *, token_key: str = "nextToken", client: Any = None,
+               **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a call that pages with ``token_key`` (IoT's nextToken, the tagging
+        API's PaginationToken; an empty token ends the pages, as a missing one does)."""
         token: str | None = None
         while True:
-            page = self.call(operation, **params, **({"nextToken": token} if token else {}))
+            page = self.call(operation, client=client, **params,
+                             **({token_key: token} if token else {}))
             yield page
-            token = page.get("nextToken")
+            token = page.get(token_key)
             if not token:
                 return
 
@@ -194,19 +197,13 @@ class IotApi:
                                                  region_name=self.region,
                                                  endpoint_url=self._endpoint_url,
                                                  config=self._config)
-        found: dict[str, dict[str, str]] = {}
-        token = ""
-        while True:
-            page = self.call("GetResources", client=self._tagging,
-                             ResourcesPerPage=TAGGING_PAGE_SIZE,
-                             ResourceTypeFilters=["iot:job"], TagFilters=[{"Key": tag_key}],
-                             **({"PaginationToken": token} if token else {}))
-            for item in page.get("ResourceTagMappingList", []):
-                found[item["ResourceARN"]] = {t["Key"]: t.get("Value", "")
-                                              for t in item.get("Tags", [])}
-            token = page.get("PaginationToken") or ""
-            if not token:
-                return found
+        return {item["ResourceARN"]: {t["Key"]: t.get("Value", "") for t in item.get("Tags", [])}
+                for page in self._pages("GetResources", token_key="PaginationToken",
+                                        client=self._tagging,
+                                        ResourcesPerPage=TAGGING_PAGE_SIZE,
+                                        ResourceTypeFilters=["iot:job"],
+                                        TagFilters=[{"Key": tag_key}])
+                for item in page.get("ResourceTagMappingList", [])}
 
 
 

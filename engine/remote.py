@@ -19,14 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.aws import AwsError, IotApi
+from engine.aws import TAGGING_PAGE_SIZE, AwsError, IotApi
 from engine.desired import DesiredJob
 from engine.identity import TAG_NAME, name_of_derived
 from engine.normalize import compared_tags
 
 ACTIVE = frozenset({"IN_PROGRESS", "SCHEDULED"})
 READ_WORKERS = 8
-TAGGING_PAGE = 100  # jobs a GetResources page holds
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def _bulk_tags(api: IotApi, drift: int, ours: int
                ) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Tags of the tool's jobs by ARN from GetResources, where ``drift`` jobs to read one by
     one would take more calls than the pages ``ours`` jobs fill; and the notes to show."""
-    if drift <= -(-ours // TAGGING_PAGE):
+    if drift <= -(-ours // TAGGING_PAGE_SIZE):
         return {}, []
     try:
         return api.tagged_jobs(TAG_NAME), []

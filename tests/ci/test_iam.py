@@ -48,10 +48,10 @@ def test_every_operation_named_in_the_engine_is_in_the_apply_policy() -> None:
     source = "\n".join(p.read_text() for p in (REPO / "engine").rglob("*.py")
                        if "sandbox" not in p.parts)
     iot_ops = {f"{'tag' if op in TAGGING else 'iot'}:{op}"
-               for op in re.findall(r'call\("(\w+)"', source)}
-    iot_ops |= {"iot:ListJobs", "iot:DescribeJob", "iot:GetJobDocument",
-                "iot:ListTagsForResource"}  # the adapter's read helpers
-    assert iot_ops >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob"}
+               for op in re.findall(r'(?:call|_pages)\("(\w+)"', source)}
+    assert iot_ops >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob", "iot:ListJobs",
+                       "iot:DescribeJob", "iot:GetJobDocument", "iot:ListTagsForResource",
+                       "tag:GetResources"}
     assert _needed(iot_ops) <= _allowed("apply")
 
 
