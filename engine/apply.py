@@ -1,23 +1,27 @@
 """Carry out a plan: one handler per action type, independent actions concurrently.
 
-A failed action does not stop the others; each action's outcome is reported, and a rerun
-finishes what is left: every handler is safe to run again (a CreateJob that finds its own
-job, by spec hash, counts as done; a CancelJob of a job already canceled too).
+Each action makes exactly the calls the plan showed (``Action.calls``). A failed action
+does not stop the others; each action's outcome is reported, and a rerun finishes what is
+left: every handler is safe to run again (a CreateJob that finds its own job, by project
+and spec hash, counts as done; a CancelJob of a job already canceled too). The ledger gets
+a record for every job created and every job canceled.
 """
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from typing_extensions import assert_never
 
+from engine.actions import Action, Adopt, Call, Cancel, Conflict, Create, Rename, Replace, Update
 from engine.aws import AlreadyExists, AwsError, IotApi
 from engine.desired import DesiredJob
-from engine.identity import TAG_COMMIT, TAG_SOURCE, TAG_SPEC_HASH
+from engine.facts import CANCELED, TAG_CANCELED_BY, TAG_PROJECT, TAG_SPEC_HASH
 from engine.ledger import Ledger, LedgerRecord
-from engine.plan import Action, Cancel, Conflict, Create, Plan, Replace, Update
+from engine.plan import Plan
 
 APPLY_WORKERS = 8
 
@@ -34,79 +38,90 @@ class Context:
     apis: dict[str, IotApi]  # by region
     ledger: Ledger
     commit: str | None
+    project: str
+    account: str
 
 
-def _ledger_record(ctx: Context, job: DesiredJob) -> LedgerRecord:
-    return LedgerRecord(job.job_id, job.name, job.spec_hash, job.region,
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"), ctx.commit)
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _record(ctx: Context, job: DesiredJob) -> None:
-    ctx.ledger.append([_ledger_record(ctx, job)])
+def _created(ctx: Context, job: DesiredJob, job_id: str) -> LedgerRecord:
+    return LedgerRecord("create", job_id, job.name, job.spec_hash, job.region, _now(),
+                        project=job.project, account=job.account, commit=ctx.commit)
 
 
 def record_missing(plan: Plan, ctx: Context) -> None:
     """Write the ledger records an earlier, interrupted apply did not get to write."""
     if plan.unrecorded:
-        ctx.ledger.append([_ledger_record(ctx, job) for job in plan.unrecorded])
+        ctx.ledger.append([_created(ctx, u.job, u.job_id) for u in plan.unrecorded])
 
 
-def _create(ctx: Context, job: DesiredJob) -> str:
+def _create(ctx: Context, job: DesiredJob, job_id: str, request: Call) -> str:
     api = ctx.apis[job.region]
-    extra = {TAG_SOURCE: job.source}
-    if ctx.commit:
-        extra[TAG_COMMIT] = ctx.commit
+    operation, params = request
     try:
-        api.call("CreateJob", **job.create_request(extra))
-        message = f"created {job.job_id}"
+        api.call(operation, **params)
+        message = f"created {job_id}"
     except AlreadyExists:
-        # A rerun, or a concurrent apply, got there first: the same spec hash means done.
-        described = api.describe_job(job.job_id)
+        # A rerun, or a concurrent apply, got there first: this project's spec hash is done.
+        described = api.describe_job(job_id)
         arn = (described or {}).get("job", {}).get("jobArn", "")
         tags = api.tags(arn) if arn else {}
-        if tags.get(TAG_SPEC_HASH) != job.spec_hash:
+        if tags.get(TAG_SPEC_HASH) != job.spec_hash or tags.get(TAG_PROJECT) != job.project:
             raise
-        message = f"{job.job_id} already exists with this spec"
-    _record(ctx, job)
+        message = f"{job_id} already exists with this spec"
+    ctx.ledger.append([_created(ctx, job, job_id)])
     return message
 
 
-def _cancel(api: IotApi, job_id: str, comment: str) -> None:
+def _cancel(ctx: Context, region: str, calls: tuple[Call, ...], name: str,
+            reason: str, spec_hash: str) -> str:
+    """Mark, then cancel; a job found already canceled counts as done."""
+    api = ctx.apis[region]
+    tag, cancel = calls
+    job_id = cancel[1]["jobId"]
     try:
-        api.call("CancelJob", jobId=job_id, reasonCode="ROLLOUTS",
-                 comment=comment[:2028])
-    except AwsError as exc:
+        api.call(tag[0], **tag[1])
+        api.call(cancel[0], **cancel[1])
+    except AwsError:
         described = api.describe_job(job_id)
-        if described is None or described.get("job", {}).get("status") != "CANCELED":
-            raise exc
+        if described is None or described.get("job", {}).get("status") != CANCELED:
+            if described is not None:  # it ended otherwise: it is not the tool's cancel
+                with contextlib.suppress(AwsError):
+                    api.call("UntagResource", resourceArn=tag[1]["resourceArn"],
+                             tagKeys=[TAG_CANCELED_BY])
+            raise
+    ctx.ledger.append([LedgerRecord("cancel", job_id, name, spec_hash, region, _now(),
+                                    project=ctx.project, account=ctx.account,
+                                    commit=ctx.commit, reason=reason)])
+    return f"canceled {job_id}"
+
+
+def _run(api: IotApi, calls: tuple[Call, ...]) -> None:
+    for operation, params in calls:
+        api.call(operation, **params)
 
 
 def execute(ctx: Context, action: Action) -> str:
     """Make the calls of one action; raises AwsError if one fails."""
     match action:
         case Create():
-            return _create(ctx, action.job)
-        case Update():
-            api = ctx.apis[action.job.region]
-            if action.fields:
-                api.call("UpdateJob", jobId=action.job.job_id, **action.fields)
-            if action.set_tags:
-                api.call("TagResource", resourceArn=action.arn,
-                         tags=[{"Key": k, "Value": v} for k, v in action.set_tags.items()])
-            if action.remove_tags:
-                api.call("UntagResource", resourceArn=action.arn,
-                         tagKeys=list(action.remove_tags))
-            count = len(action.diff)
-            return f"updated {action.job.job_id} ({count} field{'s' if count != 1 else ''})"
+            return _create(ctx, action.job, action.job_id, action.calls()[-1])
         case Replace():
-            api = ctx.apis[action.job.region]
-            for old in action.old_job_ids:
-                _cancel(api, old, f"replaced by {action.job.job_id}")
-            return f"canceled {', '.join(action.old_job_ids)}; " + _create(ctx, action.job)
+            calls = action.calls()
+            done = [_cancel(ctx, action.region, calls[2 * i:2 * i + 2], action.name,
+                            f"replace:{action.job_id}", old.spec_hash)
+                    for i, old in enumerate(action.old)]
+            return "; ".join([*done, _create(ctx, action.job, action.job_id, calls[-1])])
+        case Update() | Rename() | Adopt():
+            _run(ctx.apis[action.region], action.calls())
+            count = len(action.diff)
+            past = {"update": "updated", "rename": "renamed", "adopt": "adopted"}[action.verb]
+            return f"{past} {action.job_id} ({count} field{'s' if count != 1 else ''})"
         case Cancel():
-            _cancel(ctx.apis[action.region], action.job_id,
-                    f"{action.name} left the repository (--prune)")
-            return f"canceled {action.job_id}"
+            return _cancel(ctx, action.region, action.calls(), action.name, action.reason,
+                           action.target.spec_hash)
         case Conflict():
             raise AssertionError("a plan with conflicts is never applied")
         case _:

@@ -188,10 +188,10 @@ class IotApi:
                 for page in self._pages("ListTagsForResource", resourceArn=job_arn)
                 for t in page.get("tags", [])}
 
-    def tagged_jobs(self, tag_key: str) -> dict[str, dict[str, str]]:
-        """Tags of every IoT job carrying ``tag_key``, by ARN, from the Resource Groups
-        Tagging API: up to 100 jobs a call where ListTagsForResource reads one. It lags
-        behind TagResource and may not list a job at all, so callers treat it as a hint."""
+    def tagged_jobs(self, tag_key: str, tag_value: str) -> dict[str, dict[str, str]]:
+        """Tags of every IoT job whose ``tag_key`` is ``tag_value``, by ARN, from the Resource
+        Groups Tagging API: up to 100 jobs a call where ListTagsForResource reads one. It
+        lags behind TagResource, so callers read a job they miss one by one."""
         if self._tagging is None:
             self._tagging = self._session.client("resourcegroupstaggingapi",
                                                  region_name=self.region,
@@ -202,14 +202,87 @@ class IotApi:
                                         client=self._tagging,
                                         ResourcesPerPage=TAGGING_PAGE_SIZE,
                                         ResourceTypeFilters=["iot:job"],
-                                        TagFilters=[{"Key": tag_key}])
+                                        TagFilters=[{"Key": tag_key,
+                                                     "Values": [tag_value]}])
                 for item in page.get("ResourceTagMappingList", [])}
 
 
+# --- S3, the ledger's home
 
-def s3_client(connection: Connection) -> Any:
-    """An S3 client for the ledger, with the same credentials and endpoint as IoT."""
-    session = boto3.session.Session(profile_name=connection.profile,
-                                    region_name=connection.region)
-    return session.client("s3", endpoint_url=connection.endpoint_url,
-                          config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
+
+class PreconditionFailed(AwsError):
+    """A conditional PutObject lost a race: the object changed (or appeared) since it was read."""
+
+
+# S3's answers to a conditional write that lost: 412, or 409 while another one is in flight.
+_PRECONDITION_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
+
+
+class ObjectStore:
+    """S3 objects read and written whole, paced, counted and with errors translated.
+
+    ``get`` answers None for a missing key; a missing bucket is ``NotFound``; a conditional
+    ``put`` that lost a race is ``PreconditionFailed``; anything else is ``AwsError``.
+    """
+
+    def __init__(self, connection: Connection, client: Any = None) -> None:
+        if client is None:
+            try:
+                session = boto3.session.Session(profile_name=connection.profile,
+                                                region_name=connection.region)
+            except BotoCoreError as exc:  # an unknown profile, a broken config file
+                raise AwsError("Session", type(exc).__name__, str(exc)) from exc
+            config = Config(retries={"mode": connection.retry_mode,
+                                     "max_attempts": connection.max_attempts})
+            client = session.client("s3", region_name=connection.region,
+                                    endpoint_url=connection.endpoint_url, config=config)
+        self.client = client
+        self.limiter = RateLimiter(connection.rate)
+        self.calls: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def _request(self, operation: str, **params: Any) -> dict[str, Any]:
+        self.limiter.wait()
+        with self._count_lock:
+            self.calls[operation] += 1
+        try:
+            answer: dict[str, Any] = getattr(self.client, xform_name(operation))(**params)
+            if "Body" in answer:  # reading the body can fail too, and must be translated here
+                answer["Body"] = answer["Body"].read()
+            return answer
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            message = str(error.get("Message", "")) or str(exc)
+            if code in _PRECONDITION_CODES:
+                raise PreconditionFailed(operation, code, message) from exc
+            if code in ("NoSuchKey", "NoSuchBucket", "404"):
+                raise NotFound(operation, code, message) from exc
+            raise AwsError(operation, code, message) from exc
+        except BotoCoreError as exc:  # no credentials, an endpoint that does not answer
+            raise AwsError(operation, type(exc).__name__, str(exc)) from exc
+
+    def get(self, bucket: str, key: str) -> tuple[bytes, str] | None:
+        """The object's body and ETag; None when the bucket holds no such key."""
+        try:
+            answer = self._request("GetObject", Bucket=bucket, Key=key)
+        except NotFound as exc:
+            if exc.aws_code == "NoSuchBucket":
+                raise
+            return None
+        return bytes(answer["Body"]), str(answer["ETag"])
+
+    def put(self, bucket: str, key: str, body: bytes, *, if_match: str | None = None,
+            if_none_match: bool = False) -> None:
+        """Write the object whole: only over the ETag ``if_match``, or only where none
+        exists (``if_none_match``); a write that loses either race is PreconditionFailed."""
+        condition = {**({"IfMatch": if_match} if if_match else {}),
+                     **({"IfNoneMatch": "*"} if if_none_match else {})}
+        try:
+            self._request("PutObject", Bucket=bucket, Key=key, Body=body, **condition)
+        except NotFound as exc:
+            # If-Match on a key deleted since it was read: S3 answers NoSuchKey, a lost race.
+            if exc.aws_code == "NoSuchBucket" or not if_match:
+                raise
+            raise PreconditionFailed("PutObject", exc.aws_code,
+                                     "the object was deleted since it was read") from exc

@@ -36,7 +36,7 @@ from typing import Any
 from engine import __version__
 from engine.files import read_bounded
 
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass
@@ -84,7 +84,9 @@ class ValidationCache:
         self.entries: dict[str, Entry] = {}
         self.used: set[str] = set()
         self.changed = False
-        self.ids_at_load = 0
+        # "<entry key>#<job index>@<account>/<region>" -> spec hash, worked out by a plan
+        self.hashes: dict[str, str] = {}
+        self.hashes_at_load = 0
         self.started_ns = time.time_ns()  # before any file of this run is looked at
         # relative path -> (signature, key, when taken): files read by an earlier run
         self.paths: dict[str, tuple[Signature, str, int]] = {}
@@ -111,13 +113,16 @@ class ValidationCache:
                                       [(p, d) for p, d in raw["deps"]])
         self.paths = {relative: (tuple(sig), key, taken)
                       for relative, (sig, key, taken) in data.get("paths", {}).items()}
-        self.ids_at_load = self._ids()
+        hashes = data.get("hashes", {})
+        self.hashes = dict(hashes) if isinstance(hashes, dict) else {}
+        self.hashes_at_load = len(self.hashes)
 
-    def _ids(self) -> int:
-        """How many spec hashes the entries hold (their jobs' ``ids`` grow as a run works
-        them out)."""
-        return sum(len(job.get("ids") or ()) for entry in self.entries.values()
-                   for job in entry.jobs)
+    def spec_hash(self, job_key: str, context: str) -> str | None:
+        """The spec hash a run worked out for the job ``job_key`` in ``context``."""
+        return self.hashes.get(f"{job_key}@{context}")
+
+    def remember_hash(self, job_key: str, context: str, digest: str) -> None:
+        self.hashes[f"{job_key}@{context}"] = digest
 
     def known_key(self, relative: str, sig: Signature) -> str | None:
         """The key of a file whose signature says it is as an earlier run read it."""
@@ -155,14 +160,16 @@ class ValidationCache:
         """Write the entries used in this run (others are gone), atomically."""
         gc.unfreeze()
         if (not self.changed and self.used == set(self.entries)
-                and self._ids() == self.ids_at_load and self.paths_seen == self.paths):
+                and len(self.hashes) == self.hashes_at_load and self.paths_seen == self.paths):
             return
         kept = {k: e for k, e in self.entries.items() if k in self.used}
         body = {"format": FORMAT, "context": self.context,
                 "entries": {k: {"jobs": e.jobs, "problems": e.problems, "deps": e.deps}
                             for k, e in kept.items()},
                 "paths": {relative: known for relative, known in self.paths_seen.items()
-                          if known[1] in kept}}
+                          if known[1] in kept},
+                "hashes": {k: v for k, v in self.hashes.items()
+                           if k.partition("#")[0] in kept}}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".validation-")

@@ -120,17 +120,31 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
             plan_file: str | None = None) -> str:
     from engine.render import envelope, markdown
     from engine.render import plan as render
+    from engine.workflow import ledger_warning
 
+    warning = ledger_warning(run)
+    report = render.Report(run.api_calls(), (warning,) if warning else ())
     if output == "json":
-        return envelope.success(render.data(run, outcomes))
+        body = render.data(run.plan, report, outcomes)
+        failed = [c for c in body["changes"]
+                  if c["action"] == "conflict" or not c.get("outcome", {}).get("ok", True)]
+        if run.plan.failed:
+            code = "CONFLICT" if failed else "PLAN_ERROR"
+            return envelope.failure(code, "; ".join(run.plan.errors) or "the plan has "
+                                    "conflicts: pinned jobIds that exist with other content",
+                                    failed + [{"message": e} for e in run.plan.errors])
+        if failed:
+            return envelope.failure("APPLY_FAILED", f"{len(failed)} action(s) failed; run "
+                                    "apply again to finish the rest", failed)
+        return envelope.success(body)
     if output == "markdown":
-        return markdown.render(run, outcomes, plan_file=plan_file)
-    return render.text(run, outcomes, colour=render.use_colour())
+        return markdown.render(run.plan, report, outcomes, plan_file=plan_file)
+    return render.text(run.plan, report, outcomes, colour=render.use_colour())
 
 
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
-          body: Callable[[PlanRun], None], *, tag_drift: bool = True) -> None:
+          body: Callable[[PlanRun], None]) -> None:
     """Plan (inside the sandbox if asked) and hand the run to ``body``."""
     from engine.aws import Connection
     from engine.loader.tree import find_repo_root
@@ -144,8 +158,7 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
         context = simulated(find_repo_root(folder.resolve()))
     with context as box:
         run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=_now(),
-                          ledger_override=box.ledger if box is not None else None,
-                          tag_drift=tag_drift)
+                          ledger_override=box.ledger if box is not None else None)
         body(run)
 
 
@@ -155,14 +168,12 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 for no changes, 2 for changes, 1 for errors.")
-@click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
-@click.option("--skip-tag-drift", is_flag=True,
-              help="Do not read active jobs' tags (one call less each; hand-made tag "
-                   "changes go unnoticed).")
+@click.option("--prune", is_flag=True,
+              help="Cancel orphans: active jobs of this project whose rollout left git.")
 @aws_options()
 def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
-         skip_tag_drift: bool, region: str | None, profile: str | None,
-         endpoint_url: str | None, ledger: str | None, sandbox: bool) -> None:
+         region: str | None, profile: str | None, endpoint_url: str | None,
+         ledger: str | None, sandbox: bool) -> None:
     """Show which API calls would bring AWS IoT to the manifests. Writes nothing to AWS."""
     from engine.saved import save_plan
 
@@ -170,17 +181,16 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 
     def show(run: PlanRun) -> None:
         if out is not None:
-            save_plan(out, folder, run, prune=prune)
+            save_plan(out, folder, run.plan, prune=prune)
         click.echo(_render(run, output, plan_file=str(out) if out else None))
         result["run"] = run
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show,
-              tag_drift=not skip_tag_drift)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show)
     run: PlanRun = result["run"]
     if run.plan.failed:
         sys.exit(1)
-    if detailed_exitcode and run.plan.changes:
+    if detailed_exitcode and run.plan.has_changes:
         sys.exit(2)
     sys.exit(0)
 
@@ -189,27 +199,27 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 @click.argument("target", default="rollouts", type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", is_flag=True, help="Show what apply would do; call nothing that writes.")
-@click.option("--prune", is_flag=True, help="Cancel active jobs whose manifest is gone.")
-@click.option("--skip-tag-drift", is_flag=True,
-              help="Do not read active jobs' tags (one call less each).")
+@click.option("--prune", is_flag=True,
+              help="Cancel orphans: active jobs of this project whose rollout left git.")
 @click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
 @aws_options()
-def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, skip_tag_drift: bool,
+def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
           output: str, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
-    from engine.render import plan as render
     from engine.saved import check_saved, load_saved
     from engine.workflow import apply_run
 
-    saved = load_saved(target) if target.is_file() else None
-    folder = Path(saved["folder"]) if saved else target
-    prune = bool(saved["prune"]) if saved else prune
+    saved = None
+    with errors_to_exit(output):
+        saved = load_saved(target) if target.is_file() else None
+    folder = Path(saved.folder) if saved else target
+    prune = saved.prune if saved else prune
     status: dict[str, int] = {}
 
     def act(run: PlanRun) -> None:
         if saved is not None:
-            check_saved(saved, run)
+            check_saved(saved, run.plan)
         if run.plan.failed or dry_run or not (run.plan.changes or run.plan.unrecorded):
             click.echo(_render(run, output))
             if dry_run and output == "text" and run.plan.changes:
@@ -220,21 +230,18 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool, skip_tag
             if not sys.stdin.isatty():
                 from engine.errors import RolloutsError
 
-                click.echo(render.text(run, colour=render.use_colour()))
+                click.echo(_render(run, "text"), err=output == "json")
                 raise RolloutsError("not at a terminal, so cannot ask: review the plan above "
                                     "and run apply with --auto-approve")
-            click.echo(render.text(run, colour=render.use_colour()))
-            if not click.confirm("Apply these changes?", default=False):
-                click.echo("Nothing applied.")
-                status["code"] = 1
-                return
+            click.echo(_render(run, "text"), err=output == "json")
+            if not click.confirm("Apply these changes?", default=False, err=True):
+                fail("APPLY_FAILED", "nothing applied: the changes were not approved", output)
         outcomes = apply_run(run)
         click.echo(_render(run, output, outcomes))
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act,
-              tag_drift=not skip_tag_drift)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act)
     sys.exit(status.get("code", 1))
 
 

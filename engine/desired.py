@@ -1,49 +1,99 @@
-"""Desired jobs: valid manifests resolved to the exact CreateJob request and identity."""
+"""Desired jobs: valid manifests resolved to the exact CreateJob request and identity.
+
+A desired job is git's revision of a rollout ``(project, name)`` in one account and region:
+its request, its normalised spec and spec hash, the tags that are compared, and the tags
+written only at creation. ``create_request`` is the one builder of what CreateJob is sent,
+used by the plan (to show it) and by apply (to send it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
 
-from engine.identity import TAG_NAME, TAG_SPEC_HASH, derived_job_id, spec_hash
+from engine.facts import TAG_COMMIT, TAG_NAME, TAG_PROJECT, TAG_SOURCE, TAG_SPEC_HASH
 from engine.resolve import create_job_request
+from engine.spec import derived_job_id, immutable_spec, mutable_spec, spec_hash
 from engine.validate import ValidJob
+
+
+class SpecHashes(Protocol):
+    """Spec hashes already worked out, by job and "account/region" (the validation cache
+    keeps them across runs, since a hash depends only on the manifest and where it runs)."""
+
+    def get(self, job: ValidJob, context: str) -> str | None: ...
+
+    def put(self, job: ValidJob, context: str, digest: str) -> None: ...
+
+
+class NoHashes:
+    def get(self, job: ValidJob, context: str) -> str | None:
+        return None
+
+    def put(self, job: ValidJob, context: str, digest: str) -> None:
+        pass
 
 
 @dataclass(frozen=True)
 class DesiredJob:
-    """A job as the repository wants it: the request less jobId and tags, and who it is."""
+    """Git's revision of a rollout, as the repository wants it."""
 
+    project: str
     name: str
-    job_id: str
-    pinned: bool
+    account: str
     region: str
-    request: dict[str, Any]
-    tags: dict[str, str]  # the tags that are compared: the user's and rollouts:name/spec-hash
+    job_id: str  # the pinned jobId, or the derived one of the revision's first life
+    pinned: bool
+    request: dict[str, Any]  # CreateJob parameters less jobId and tags
+    rerun: int | None
+    tags: dict[str, str]  # compared: the user's, and the tool's project, name and spec hash
+    creation_tags: dict[str, str]  # written at creation only: source, commit
     spec_hash: str
     source: str
     file: str
     line: int
     valid: ValidJob
 
-    def create_request(self, extra_tags: dict[str, str]) -> dict[str, Any]:
-        """The full CreateJob parameters, with the tags written only at creation."""
-        tags = {**self.tags, **extra_tags}
-        return {"jobId": self.job_id, **self.request,
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        """The normalised immutable part (what the spec hash covers)."""
+        fields = self.request if self.rerun is None else {**self.request, "rerun": self.rerun}
+        return immutable_spec(fields, self.request.get("document"))
+
+    @cached_property
+    def mutable(self) -> dict[str, Any]:
+        return mutable_spec(self.request)
+
+    def job_id_of_life(self, life: int) -> str:
+        """The jobId of the revision's ``life``-th job (a pinned id has only one life)."""
+        return self.job_id if self.pinned else derived_job_id(self.name, self.spec_hash, life)
+
+    def create_request(self, job_id: str) -> dict[str, Any]:
+        """The exact CreateJob parameters for this revision as ``job_id``."""
+        tags = {**self.tags, **self.creation_tags}
+        return {"jobId": job_id, **self.request,
                 "tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 
-def desire(job: ValidJob, *, account: str, region: str) -> DesiredJob:
+def desire(job: ValidJob, *, project: str, account: str, region: str, commit: str | None,
+           hashes: SpecHashes) -> DesiredJob:
     request = create_job_request(job, account=account, region=region)
-    user_tags = {t["Key"]: t.get("Value", "") for t in request.pop("tags", [])}
-    # The hash depends only on the manifest (fixed for a cached job) and where it resolves.
+    user_tags = {t["Key"]: t.get("Value") or "" for t in request.pop("tags", [])}
+    rerun = job.data.get("rerun")
     context = f"{account}/{region}"
-    digest = job.ids.get(context)
+    digest = hashes.get(job, context)
     if digest is None:
-        digest = job.ids[context] = spec_hash(request)
+        fields = request if rerun is None else {**request, "rerun": rerun}
+        digest = spec_hash(immutable_spec(fields, request.get("document")))
+        hashes.put(job, context, digest)
     pinned = job.job_id is not None
-    job_id = job.job_id or derived_job_id(job.name, digest)
-    tags = {**user_tags, TAG_NAME: job.name, TAG_SPEC_HASH: digest}
-    return DesiredJob(name=job.name, job_id=job_id, pinned=pinned, region=region,
-                      request=request, tags=tags, spec_hash=digest, source=job.source,
-                      file=job.file, line=job.line, valid=job)
+    tags = {**user_tags, TAG_PROJECT: project, TAG_NAME: job.name, TAG_SPEC_HASH: digest}
+    creation = {TAG_SOURCE: job.source}
+    if commit:
+        creation[TAG_COMMIT] = commit
+    return DesiredJob(project=project, name=job.name, account=account, region=region,
+                      job_id=job.job_id or derived_job_id(job.name, digest), pinned=pinned,
+                      request=request, rerun=rerun, tags=tags, creation_tags=creation,
+                      spec_hash=digest, source=job.source, file=job.file, line=job.line,
+                      valid=job)

@@ -1,49 +1,48 @@
-"""The plan: one typed action per change, built without reading or writing anything.
+"""The plan: what brings each rollout to git's revision, built without reading or writing.
 
-``build_plan`` takes the desired jobs, the remote state of each region and the ledger's
-job ids, and returns data. The executor (``engine.apply``) and every renderer handle each
-action type of the closed union ``Action``.
+``build_plan`` takes the rollout layer's view of each region (``engine.rollouts``) and the
+ledger's history, and returns data. The invariant it restores: for each rollout at most one
+revision is active, and it is git's (DESIGN.md section 3).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from engine.actions import (
+    Action,
+    Adopt,
+    Cancel,
+    Conflict,
+    Create,
+    JobRef,
+    Rename,
+    Replace,
+    Update,
+)
 from engine.desired import DesiredJob
 from engine.diff import FieldChange, explain
-from engine.identity import TAG_NAME, name_of_derived
-from engine.normalize import compared_tags, immutable_part, mutable_part, picked_mutable
-from engine.remote import RemoteJob, RemoteState
+from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SOURCE, TAG_SPEC_HASH
+from engine.history import History
+from engine.remote import RemoteJob
+from engine.rollouts import (
+    Region,
+    Rollout,
+    finished_state,
+    renamed_from,
+    same_revision,
+)
 from engine.schema.rules import clock_findings
+from engine.spec import as_compared_to, compared_tags, picked_mutable, readable
+
+SUMMARY_KEYS = ("create", "update", "replace", "rename", "adopt", "cancel")
 
 
 @dataclass(frozen=True)
-class Create:
-    job: DesiredJob
+class Orphan:
+    """An active job of the project whose rollout is not in git (in its region)."""
 
-
-@dataclass(frozen=True)
-class Update:
-    job: DesiredJob
-    arn: str
-    fields: dict[str, Any]  # UpdateJob parameters besides jobId
-    set_tags: dict[str, str]
-    remove_tags: tuple[str, ...]
-    diff: tuple[FieldChange, ...]
-
-
-@dataclass(frozen=True)
-class Replace:
-    job: DesiredJob
-    old_job_ids: tuple[str, ...]
-    diff: tuple[FieldChange, ...]  # from the newest earlier revision to this one
-
-
-@dataclass(frozen=True)
-class Cancel:
     name: str
     job_id: str
     region: str
@@ -51,27 +50,24 @@ class Cancel:
 
 
 @dataclass(frozen=True)
-class Conflict:
+class Unrecorded:
+    """A job of git's revision that AWS holds and the ledger lacks (an apply cut short
+    between CreateJob and its record): apply records it, so no record is lost for good."""
+
     job: DesiredJob
-    fields: tuple[str, ...]
-    diff: tuple[FieldChange, ...]
-
-
-Action = Create | Update | Replace | Cancel | Conflict
-ACTION_NAMES: dict[type, str] = {Create: "create", Update: "update", Replace: "replace",
-                                 Cancel: "cancel", Conflict: "conflict"}
+    job_id: str
 
 
 @dataclass(frozen=True)
 class Plan:
+    project: str
     actions: tuple[Action, ...]
     unchanged: tuple[str, ...]
     notes: tuple[str, ...]
+    orphans: tuple[Orphan, ...] = ()
     errors: tuple[str, ...] = ()
-    # Jobs of the manifests that AWS holds but the ledger lacks (an apply cut short between
-    # CreateJob and its record): apply records them, so no record is lost for good.
-    unrecorded: tuple[DesiredJob, ...] = ()
-    # jobId -> status@lastUpdatedAt of every remote job the plan's actions depend on
+    unrecorded: tuple[Unrecorded, ...] = ()
+    # region -> jobId -> status@lastUpdatedAt of every remote job the actions depend on
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -82,148 +78,254 @@ class Plan:
     def failed(self) -> bool:
         return bool(self.errors) or any(isinstance(a, Conflict) for a in self.actions)
 
+    @property
+    def has_changes(self) -> bool:
+        """What ``--detailed-exitcode`` reports: changes to make, or orphans to see."""
+        return bool(self.changes or self.orphans)
+
     def summary(self) -> dict[str, int]:
-        counts = {name: 0 for name in ("create", "update", "replace", "cancel")}
+        counts = dict.fromkeys(SUMMARY_KEYS, 0)
+        counts["orphaned"] = len(self.orphans)
         counts["unchanged"] = len(self.unchanged)
         counts["conflict"] = 0
         for action in self.actions:
-            counts[ACTION_NAMES[type(action)]] += 1
+            counts[action.verb] += 1
         return counts
 
 
-def build_plan(desired: list[DesiredJob], remote: dict[str, RemoteState],
-               ledger: set[str] | None, *, prune: bool = False,
-               now: datetime | None = None) -> Plan:
-    """Decide what to do for each desired job; pure. ``ledger`` is None without a ledger."""
-    actions: list[Action] = []
-    unchanged: list[str] = []
-    notes: list[str] = []
-    errors: list[str] = []
-    unrecorded: list[DesiredJob] = []
-    fingerprints: dict[str, dict[str, str]] = {}
-    known = ledger if ledger is not None else set()
-    completed = 0
+@dataclass
+class _Out:
+    """What planning collects, in order."""
 
-    def seen(job: RemoteJob, region: str) -> None:
-        fingerprints.setdefault(region, {})[job.job_id] = job.fingerprint
+    actions: list[Action] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    unrecorded: list[Unrecorded] = field(default_factory=list)
+    fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    completed: int = 0
 
-    for d in desired:
-        state = remote[d.region]
-        job = state.jobs.get(d.job_id)
-        if job is not None:
-            seen(job, d.region)
-            if ledger is not None and d.job_id not in known:
-                unrecorded.append(d)
-        if job is None:
-            if d.job_id in known:
-                unchanged.append(d.name)
-                notes.append(f"{d.job_id} is in the ledger but gone from AWS: already "
-                             "applied, not re-created")
-                continue
-            if now is not None:
-                errors += [f"{d.file}:{d.line}: {d.name}: {f.message}"
-                           for f in clock_findings(d.valid.manifest, now, warning=False)]
-            old = [r for r in state.revisions(d.name)
-                   if r.active and r.tags is not None and r.tags.get(TAG_NAME) == d.name]
-            for r in old:
-                seen(r, d.region)
-            if old:
-                newest = max(old, key=lambda r: r.last_updated)
-                actions.append(Replace(d, tuple(sorted(r.job_id for r in old)),
-                                       tuple(_revision_diff(newest, d))))
+    def seen(self, job: RemoteJob, region: str) -> None:
+        self.fingerprints.setdefault(region, {})[job.job_id] = job.fingerprint
+
+
+def build_plan(project: str, regions: list[Region], history: History | None, *,
+               prune: bool = False, now: datetime | None = None) -> Plan:
+    """Decide what to do for every rollout of every region; pure. ``history`` is None
+    where no ledger is set."""
+    out = _Out()
+    for region in regions:
+        orphans = list(region.orphans)
+        for rollout in region.rollouts:
+            _plan_rollout(rollout, orphans, history, now, out)
+        for job in orphans:
+            out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
+            if prune:
+                out.seen(job, region.region)
+                out.actions.append(Cancel(job.name or "", _ref(job),
+                                          region.region, job.source, "prune"))
+        if region.legacy_strays:
+            ids = ", ".join(j.job_id for j in region.legacy_strays)
+            out.notes.append(f"{len(region.legacy_strays)} active job(s) in {region.region} "
+                             f"made by an earlier version of the tool (no {TAG_PROJECT} tag) "
+                             f"belong to no rollout in git: {ids}; they are never pruned: "
+                             "cancel them by hand, or add their manifests")
+        out.notes.extend(region.state.notes)
+    if out.orphans and not prune:
+        out.notes.append(f"{len(out.orphans)} orphan(s): active jobs of this project whose "
+                         "rollout is not in git; apply --prune (or prune: true in "
+                         "_config.yaml) cancels them")
+    if out.completed:
+        out.notes.append(f"{out.completed} rollout(s) have completed: edits to their manifests "
+                         "change nothing until a new revision (a change to the document or "
+                         "targets, or rerun: N)")
+    if out.unrecorded:
+        shown = ", ".join(u.job_id for u in out.unrecorded[:5])
+        more = ", ..." if len(out.unrecorded) > 5 else ""
+        out.notes.append(f"{len(out.unrecorded)} job(s) in AWS are missing from the ledger "
+                         f"({shown}{more}); apply records them")
+    return Plan(project, tuple(out.actions), tuple(out.unchanged), tuple(out.notes),
+                tuple(out.orphans), tuple(out.errors), tuple(out.unrecorded),
+                out.fingerprints)
+
+
+def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], history: History | None,
+                  now: datetime | None, out: _Out) -> None:
+    d = rollout.desired
+    pinned = rollout.pinned
+    if pinned is not None and same_revision(pinned, d) is False:
+        out.seen(pinned, d.region)
+        diff = explain(readable(as_compared_to(pinned.spec or {}, d.spec)), readable(d.spec))
+        fields = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
+        out.actions.append(Conflict(d, d.job_id, fields, tuple(diff)))
+        return
+    revision = rollout.revision()
+    others = rollout.others_active()
+    current = [j for j in revision if j.active]
+    if current:
+        keep = current[0]
+        _in_place(d, keep, out)
+        _make_way(d, [*others, *current[1:]], keep.job_id, out)
+        if history is not None and keep.project == d.project and not history.created(
+                d.region, keep.job_id):
+            out.unrecorded.append(Unrecorded(d, keep.job_id))
+        return
+    if revision:
+        ended = finished_state(revision)
+        if ended is not None:
+            kind, job = ended
+            _in_place(d, job, out)  # tags only, where it is adopted or renamed: it is finished
+            if kind == "completed" and not others and job is revision[0] and \
+                    job.created_at >= max(j.created_at for j in rollout.candidates()):
+                out.completed += 1
             else:
-                actions.append(Create(d))
-        elif job.status == "CANCELED":
-            unchanged.append(d.name)
-            notes.append(f"{d.job_id} was canceled remotely and is not re-created; "
-                         "change the manifest to roll out a new revision")
-        elif job.status == "DELETION_IN_PROGRESS":
-            unchanged.append(d.name)
-            notes.append(f"{d.job_id} is being deleted in AWS; it is not re-created")
-        elif not job.active:
-            unchanged.append(d.name)
-            completed += job.status == "COMPLETED"
-        else:
-            action, note = _compare(d, job)
-            if note:
-                notes.append(note)
-            if action is None:
-                unchanged.append(d.name)
-            else:
-                actions.append(action)
-
-    if prune:
-        names = {d.name for d in desired}
-        for region, state in sorted(remote.items()):
-            for job in state.jobs.values():
-                name = name_of_derived(job.job_id)
-                tagged = (job.tags or {}).get(TAG_NAME)
-                if job.active and name is not None and tagged == name and name not in names:
-                    seen(job, region)
-                    source = (job.tags or {}).get("rollouts:source")
-                    actions.append(Cancel(name, job.job_id, region, source))
-    for region in sorted(remote):
-        notes.extend(remote[region].notes)
-    if completed:
-        notes.append(f"{completed} rollout(s) have completed: edits to their manifests change "
-                     "nothing until a new revision (a change to the document or targets)")
-    if unrecorded:
-        notes.append(f"{len(unrecorded)} job(s) in AWS are missing from the ledger "
-                     f"({', '.join(d.job_id for d in unrecorded[:5])}"
-                     f"{', ...' if len(unrecorded) > 5 else ''}); apply records them")
-    return Plan(tuple(actions), tuple(unchanged), tuple(notes), tuple(errors),
-                tuple(unrecorded), fingerprints)
+                out.notes.append(_finished_note(d, kind, job))
+            _make_way(d, others, job.job_id, out)
+            return
+    if not revision:
+        taken = renamed_from(d, orphans)
+        if taken is not None:
+            orphans.remove(taken)
+            _in_place(d, taken, out)
+            _make_way(d, others, taken.job_id, out)
+            return
+        applied = history.applied(d.name, d.spec_hash, d.account, d.region) if history else None
+        if applied is not None:
+            out.unchanged.append(d.name)
+            out.notes.append(f"{d.name}: {applied} is in the ledger but gone from AWS: already "
+                             "applied, not re-created (add rerun: N to roll it out again)")
+            _make_way(d, others, applied, out)
+            return
+    _create(rollout, revision, others, history, now, out)
 
 
-def _readable(fields: dict[str, Any]) -> dict[str, Any]:
-    """The document as data, so a diff names the key that changed, not the whole string."""
-    document = fields.get("document")
-    if isinstance(document, str):
-        try:
-            return {**fields, "document": json.loads(document)}
-        except ValueError:
-            return fields
-    return fields
+def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],
+            history: History | None, now: datetime | None, out: _Out) -> None:
+    d = rollout.desired
+
+    def taken(job_id: str) -> bool:
+        return rollout.held(job_id) or (history is not None
+                                        and history.holds(d.region, job_id))
+
+    if d.pinned and taken(d.job_id):
+        out.unchanged.append(d.name)
+        out.notes.append(f"{d.name}: the pinned jobId {d.job_id} was used before (canceled "
+                         "by this tool, or deleted); a jobId has one life: change the jobId "
+                         "to roll it out again")
+        _make_way(d, others, d.job_id, out)
+        return
+    life = 1
+    while taken(d.job_id_of_life(life)):
+        life += 1  # AWS or the ledger holds that id: an earlier life, or another's job
+    job_id = d.job_id_of_life(life)
+    if now is not None:
+        out.errors += [f"{d.file}:{d.line}: {d.name}: {f.message}"
+                       for f in clock_findings(d.valid.manifest, now, warning=False)]
+    if revision:
+        out.notes.append(f"{d.name}: git's revision was canceled by this tool before "
+                         f"({', '.join(j.job_id for j in revision)}); it is rolled out again "
+                         f"as {job_id}")
+    request = d.create_request(job_id)
+    if others:
+        for job in others:
+            out.seen(job, d.region)
+        newest = max(others, key=lambda j: j.created_at)
+        out.actions.append(Replace(d, job_id, request,
+                                   tuple(_ref(j) for j in others),
+                                   tuple(_revision_diff(newest, d))))
+    else:
+        out.actions.append(Create(d, job_id, request))
+
+
+def _ref(job: RemoteJob) -> JobRef:
+    return JobRef(job.job_id, job.arn, job.tag(TAG_SPEC_HASH) or "unknown")
+
+
+def _make_way(d: DesiredJob, others: list[RemoteJob], kept: str, out: _Out) -> None:
+    """Cancel every other active revision: git's is ``kept``."""
+    for job in others:
+        out.seen(job, d.region)
+        out.actions.append(Cancel(d.name, _ref(job), d.region,
+                                  job.source, f"replace:{kept}"))
+
+
+def _finished_note(d: DesiredJob, kind: str, job: RemoteJob) -> str:
+    if kind == "completed":
+        return (f"{d.name}: git's revision ran before as {job.job_id} ({COMPLETED}) and is "
+                "not run again; add rerun: N to the manifest to roll it out again")
+    return (f"{d.name}: git's revision {job.job_id} is {job.status}, stopped by a hand or by "
+            "its abort criteria, and is not re-created; add rerun: N to the manifest to roll "
+            "it out again")
 
 
 def _revision_diff(old: RemoteJob, d: DesiredJob) -> list[FieldChange]:
-    detail = old.detail or {}
-    before = {**immutable_part(detail, old.document), **mutable_part(detail)}
-    after = {**immutable_part(d.request, d.request.get("document")), **mutable_part(d.request)}
-    return explain(_readable(before), _readable(after))
+    if old.spec is None:
+        return []
+    before = {**as_compared_to(old.spec, d.spec), **old.mutable}
+    return explain(readable(before), readable({**d.spec, **d.mutable}))
 
 
-def _compare(d: DesiredJob, job: RemoteJob) -> tuple[Action | None, str | None]:
+def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
+    """Bring a job of git's revision to the manifest: its mutable fields (while it is
+    active) and its tags. A job of another name of the project is a rename; one without
+    this project's tags is adopted."""
+    out.seen(job, d.region)
+    wanted = d.tags  # compared tags already: validation refuses aws: and rollouts: keys
+    # Tags not read are taken as they should be (jobs of this project are always read).
+    remote = wanted if job.tags is None else compared_tags(job.tags)
+    kind: type[Update] | type[Rename] | type[Adopt] = Update
+    set_extra: dict[str, str] = {}
+    tags = job.tags or {}
+    if tags.get(TAG_PROJECT) != d.project:
+        kind = Adopt
+    elif tags.get(TAG_NAME) != d.name:
+        kind = Rename
+        set_extra = {TAG_SOURCE: d.source}
+    if kind is Update and (not job.active or (
+            remote == wanted and picked_mutable(job.detail or {}) == picked_mutable(d.request))):
+        out.unchanged.append(d.name)  # in sync; or finished, where edits are not attempted
+        return
+    fields, diff, note = _mutable_change(d, job) if job.active else ({}, [], None)
+    if note:
+        out.notes.append(note)
+    tag_diff = [] if remote == wanted else [
+        FieldChange(f"tags.{k}", remote.get(k), wanted.get(k))
+        for k in sorted(set(remote) | set(wanted)) if remote.get(k) != wanted.get(k)]
+    if not fields and not tag_diff and kind is Update:
+        out.unchanged.append(d.name)
+        return
+    set_tags = {k: v for k, v in wanted.items() if remote.get(k) != v}
+    if kind is not Update:
+        set_tags.update({TAG_PROJECT: d.project, TAG_NAME: d.name,
+                         TAG_SPEC_HASH: d.spec_hash, **set_extra})
+    remove = tuple(sorted(k for k in remote if k not in wanted))
+    target = _ref(job)
+    all_diff = tuple(diff + tag_diff)
+    if kind is Rename:
+        out.actions.append(Rename(d, target, job.name or "", fields, set_tags, remove,
+                                  all_diff))
+    elif kind is Adopt:
+        out.actions.append(Adopt(d, target, fields, set_tags, remove, all_diff))
+    else:
+        out.actions.append(Update(d, target, fields, set_tags, remove, all_diff))
+
+
+def _mutable_change(d: DesiredJob, job: RemoteJob
+                    ) -> tuple[dict[str, object], list[FieldChange], str | None]:
+    """UpdateJob's fields, their diff, and a note for fields UpdateJob cannot clear."""
     detail = job.detail or {}
-    if d.pinned:
-        before = immutable_part(detail, job.document)
-        after = immutable_part(d.request, d.request.get("document"))
-        if before != after:
-            diff = explain(_readable(before), _readable(after))
-            conflicting = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
-            return Conflict(d, conflicting, tuple(diff)), None
-    wanted_tags = compared_tags(d.tags)
-    # Tags not read (tag drift checks off): take them as they should be.
-    remote_tags = wanted_tags if job.tags is None else compared_tags(job.tags)
-    if remote_tags == wanted_tags and picked_mutable(detail) == picked_mutable(d.request):
-        return None, None  # in sync as they stand, so in sync once normalised
-    before_m = mutable_part(detail)
-    after_m = mutable_part(d.request)
+    if picked_mutable(detail) == picked_mutable(d.request):
+        return {}, [], None  # equal as they stand, so equal once normalised
+    before, after = job.mutable, d.mutable
     note = None
-    cleared = sorted(k for k in before_m if k not in after_m)
+    cleared = sorted(k for k in before if k not in after)
     if cleared:
         # UpdateJob sets fields; it has no way to unset one.
-        note = (f"{d.job_id}: {', '.join(cleared)} left the manifest, but UpdateJob cannot "
+        note = (f"{job.job_id}: {', '.join(cleared)} left the manifest, but UpdateJob cannot "
                 "clear a field; it stays on the job until a new revision")
-        before_m = {k: v for k, v in before_m.items() if k not in cleared}
-    if before_m == after_m and remote_tags == wanted_tags:
-        return None, note
-    diff = explain(before_m, after_m) + [
-        FieldChange(f"tags.{k}", remote_tags.get(k), wanted_tags.get(k))
-        for k in sorted(set(remote_tags) | set(wanted_tags))
-        if remote_tags.get(k) != wanted_tags.get(k)
-    ]
-    fields = {k: v for k, v in after_m.items() if before_m.get(k) != v}
-    set_tags = {k: v for k, v in wanted_tags.items() if remote_tags.get(k) != v}
-    remove = tuple(sorted(k for k in remote_tags if k not in wanted_tags))
-    return Update(d, job.arn, fields, set_tags, remove, tuple(diff)), note
+        before = {k: v for k, v in before.items() if k not in cleared}
+    if before == after:
+        return {}, [], note
+    fields = {k: v for k, v in after.items() if before.get(k) != v}
+    return fields, explain(before, after), note

@@ -1,44 +1,57 @@
-"""What AWS IoT holds, read with as few calls as the diff allows (DESIGN.md section 5).
+"""What AWS IoT holds, read in two steps with as few calls as the plan allows (DESIGN.md 5).
 
-ListJobs pages say which jobs exist and their status. DescribeJob, ListTagsForResource and
-GetJobDocument are called only where the plan needs them: active jobs the manifests name
-(mutable fields and tags to compare), pinned ids (their immutable fields too), active
-earlier revisions of a rollout (to confirm by tag before a replace cancels them) and,
-with ``--prune``, active jobs whose rollout left the repository.
+``list_region`` reads which jobs exist and their status (ListJobs), and the tags of this
+project's jobs in bulk from the Resource Groups Tagging API (GetResources filtered by
+``rollouts:project``, 100 jobs a call). Jobs that the bulk answer may miss (it lags behind
+TagResource, and knows nothing of jobs made by the tool's first version, which carry no
+project tag) are read one by one with ListTagsForResource: the jobIds the manifests pin or
+derive, and jobs whose id has the form ``<name>-<8 hex>`` of a rollout in git. Where
+GetResources is refused, every active job and every job the ledger names is read one by
+one, and a note says so.
 
-Tags to compare for drift come in bulk from the Resource Groups Tagging API (GetResources,
-up to 100 jobs a call) when that costs fewer calls than one ListTagsForResource a job. That
-API lags behind TagResource and may not list every job, so its answer is only trusted where
-it matches the manifest; any other job is read with ListTagsForResource. Tags that decide a
-write (an earlier revision to cancel, a job to prune) are always read job by job.
+``read_details`` then calls DescribeJob and GetJobDocument only for the jobs the rollout
+layer asks for (``engine.rollouts.details_needed``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
-from engine.aws import TAGGING_PAGE_SIZE, AwsError, IotApi
-from engine.desired import DesiredJob
-from engine.identity import TAG_NAME, name_of_derived
-from engine.normalize import compared_tags
+from engine.aws import AwsError, IotApi
+from engine.facts import (
+    ACTIVE,
+    CANCEL_REASON_CODE,
+    CANCELED,
+    DELETION_IN_PROGRESS,
+    TAG_CANCELED_BY,
+    TAG_NAME,
+    TAG_PROJECT,
+    TAG_SOURCE,
+)
+from engine.spec import immutable_spec, mutable_spec
 
-ACTIVE = frozenset({"IN_PROGRESS", "SCHEDULED"})
 READ_WORKERS = 8
+# The form of ids the tool derives: a hint of which untagged-by-project jobs to read.
+_DERIVED = re.compile(r"^(?P<name>[a-zA-Z0-9_-]+?)-[0-9a-f]{8}(-[0-9]+)?$")
 
 
 @dataclass(frozen=True)
 class RemoteJob:
-    """One job in AWS IoT: its summary, and the details read where the plan needed them."""
+    """One job in AWS IoT: its summary, and what was read of it where the plan needed it."""
 
     job_id: str
     arn: str
     status: str
     last_updated: str
+    created_at: str = ""
+    tags: dict[str, str] | None = None
     detail: dict[str, Any] | None = None  # DescribeJob's job, with documentSource
     document: str | None = None
-    tags: dict[str, str] | None = None
 
     @property
     def active(self) -> bool:
@@ -48,91 +61,134 @@ class RemoteJob:
     def fingerprint(self) -> str:
         return f"{self.status}@{self.last_updated}"
 
+    def tag(self, key: str) -> str | None:
+        return (self.tags or {}).get(key)
+
+    @property
+    def project(self) -> str | None:
+        return self.tag(TAG_PROJECT)
+
+    @property
+    def name(self) -> str | None:
+        return self.tag(TAG_NAME)
+
+    @property
+    def source(self) -> str | None:
+        return self.tag(TAG_SOURCE)
+
+    @property
+    def legacy(self) -> bool:
+        """Made by the tool's first version: its name tag, but no project tag."""
+        return self.name is not None and self.project is None
+
+    @property
+    def canceled_by_tool(self) -> bool:
+        """Canceled by this tool (to make way for a later revision, or pruned), not by a hand
+        or by its abort criteria: the tool marks what it cancels, and its first version
+        gave CancelJob a reasonCode of its own."""
+        if self.status not in (CANCELED, DELETION_IN_PROGRESS):
+            return False
+        if self.tag(TAG_CANCELED_BY):
+            return True
+        return self.legacy and (self.detail or {}).get("reasonCode") == CANCEL_REASON_CODE
+
+    @cached_property
+    def spec(self) -> dict[str, Any] | None:
+        """The normalised immutable part, once DescribeJob (and the document) was read."""
+        if self.detail is None:
+            return None
+        return immutable_spec(self.detail, self.document)
+
+    @cached_property
+    def mutable(self) -> dict[str, Any]:
+        return mutable_spec(self.detail or {})
+
 
 @dataclass(frozen=True)
 class RemoteState:
-    """The jobs of one region, by jobId."""
+    """The jobs of one region, by jobId; tags read for this project's jobs and its hints."""
 
     region: str
     jobs: dict[str, RemoteJob] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    def revisions(self, name: str) -> list[RemoteJob]:
-        """Jobs whose derived id names this rollout (confirm by tag before acting)."""
-        return [job for job in self.jobs.values() if name_of_derived(job.job_id) == name]
+    read_one_by_one: frozenset[str] = frozenset()  # jobs whose tags ListTagsForResource gave
 
 
 def _summary(raw: dict[str, Any]) -> RemoteJob:
     return RemoteJob(job_id=raw["jobId"], arn=raw["jobArn"], status=raw["status"],
-                     last_updated=str(raw.get("lastUpdatedAt", "")))
+                     last_updated=str(raw.get("lastUpdatedAt", "")),
+                     created_at=str(raw.get("createdAt", "")))
 
 
-def read_state(api: IotApi, desired: list[DesiredJob], *, prune: bool,
-               tag_drift: bool = True) -> RemoteState:
-    """The remote jobs of ``api``'s region, detailed where ``desired`` needs it.
+def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterable[str],
+                known: Iterable[str] = ()) -> RemoteState:
+    """Every job of ``api``'s region with its status, and the tags of this project's jobs.
 
-    Without ``tag_drift``, the tags of active jobs are not read (neither in bulk nor job by
-    job): tags changed by hand in AWS then go unnoticed until the manifest's tags change.
+    ``names`` are the rollouts git has in the region, ``ids`` the jobIds it pins or derives,
+    ``known`` the jobIds the ledger holds for the project here.
     """
     summaries = {job.job_id: job for job in map(_summary, api.list_jobs())}
-    wanted = {d.job_id: d for d in desired}
-    wanted_ids = set(wanted)
-    names = {d.name for d in desired}
-    needs: dict[str, tuple[bool, bool, bool]] = {}  # jobId -> (describe, tags, document)
-    for d in desired:
-        job = summaries.get(d.job_id)
-        if job is not None and job.active:
-            needs[d.job_id] = (True, tag_drift, d.pinned)
-        elif job is not None and d.pinned:
-            needs[d.job_id] = (False, True, False)
-    for job in summaries.values():
-        name = name_of_derived(job.job_id)
-        if not job.active or job.job_id in wanted_ids or name is None:
-            continue
-        if name in names:  # an earlier revision: its fields explain what a replace changes
-            needs[job.job_id] = (True, True, True)
-        elif prune:
-            needs[job.job_id] = (False, True, False)
-
-    drift = sum(1 for job_id, (_, tags, _) in needs.items() if tags and job_id in wanted)
-    ours = sum(1 for job_id in summaries
-               if job_id in wanted_ids or name_of_derived(job_id) in names)
-    hints, notes = _bulk_tags(api, drift, ours)
-
-    def read_tags(job: RemoteJob) -> dict[str, str]:
-        hint, d = hints.get(job.arn), wanted.get(job.job_id)
-        if hint is not None and d is not None and compared_tags(hint) == compared_tags(d.tags):
-            return hint
-        return api.tags(job.arn)
-
-    def fetch(job_id: str) -> RemoteJob:
-        describe, tags, document = needs[job_id]
-        job = summaries[job_id]
-        detail = None
-        if describe:
-            answer = api.describe_job(job_id)
-            if answer is not None:
-                detail = {**answer.get("job", {}), "documentSource": answer.get("documentSource")}
-        return RemoteJob(job.job_id, job.arn, job.status, job.last_updated, detail,
-                         api.job_document(job_id) if document else None,
-                         read_tags(job) if tags else None)
-
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        for job in pool.map(fetch, sorted(needs)):
-            summaries[job.job_id] = job
-    return RemoteState(api.region, summaries, tuple(notes))
-
-
-def _bulk_tags(api: IotApi, drift: int, ours: int
-               ) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Tags of the tool's jobs by ARN from GetResources, where ``drift`` jobs to read one by
-    one would take more calls than the pages ``ours`` jobs fill; and the notes to show."""
-    if drift <= -(-ours // TAGGING_PAGE_SIZE):
-        return {}, []
+    by_arn = {job.arn: job for job in summaries.values()}
+    notes: list[str] = []
+    tags: dict[str, dict[str, str]] = {}
     try:
-        return api.tagged_jobs(TAG_NAME), []
+        for arn, found in api.tagged_jobs(TAG_PROJECT, project).items():
+            if arn in by_arn:  # a job deleted since may linger in the tagging API
+                tags[by_arn[arn].job_id] = found
+        fallback: set[str] = set()
     except AwsError as exc:
         hint = ("; the role needs tag:GetResources (iam/plan-policy.json)"
                 if "AccessDenied" in exc.aws_code else "")
-        return {}, [f"tags were read job by job ({drift} calls) because GetResources failed "
-                    f"in {api.region}: {exc.aws_code}{hint}"]
+        fallback = {job_id for job_id, job in summaries.items() if job.active} | set(known)
+        notes.append(f"tags were read job by job because GetResources failed in "
+                     f"{api.region}: {exc.aws_code}{hint}")
+    wanted_names = set(names)
+    hinted = {job_id for job_id in summaries
+              if (m := _DERIVED.match(job_id)) and m.group("name") in wanted_names}
+    unread = sorted(((fallback | hinted | set(ids)) & set(summaries)) - set(tags))
+
+    def read(job_id: str) -> tuple[str, dict[str, str]]:
+        return job_id, api.tags(summaries[job_id].arn)
+
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        tags.update(pool.map(read, unread))
+    jobs = {job_id: replace(job, tags=tags.get(job_id)) for job_id, job in summaries.items()}
+    return RemoteState(api.region, jobs, tuple(notes), frozenset(unread))
+
+
+def reread_tags(api: IotApi, state: RemoteState, job_ids: Iterable[str]) -> RemoteState:
+    """``state`` with the tags of ``job_ids`` read one by one: the tagging API lags behind
+    TagResource, so a difference it shows is confirmed before the plan acts on it."""
+    todo = sorted(set(job_ids) & set(state.jobs))
+    if not todo:
+        return state
+    jobs = dict(state.jobs)
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        for job_id, tags in pool.map(lambda j: (j, api.tags(state.jobs[j].arn)), todo):
+            jobs[job_id] = replace(jobs[job_id], tags=tags)
+    return replace(state, jobs=jobs)
+
+
+def read_details(api: IotApi, state: RemoteState,
+                 needs: dict[str, bool]) -> RemoteState:
+    """``state`` with DescribeJob read for each job of ``needs``, and GetJobDocument where
+    its value is true."""
+
+    def fetch(job_id: str) -> RemoteJob:
+        job = state.jobs[job_id]
+        answer = api.describe_job(job_id)
+        detail = None
+        if answer is not None:
+            detail = {**answer.get("job", {}), "documentSource": answer.get("documentSource")}
+        document = api.job_document(job_id) if needs[job_id] else None
+        return replace(job, detail=detail, document=document)
+
+    todo = sorted(job_id for job_id in needs if job_id in state.jobs)
+    if not todo:
+        return state
+    jobs = dict(state.jobs)
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        for job in pool.map(fetch, todo):
+            jobs[job.job_id] = job
+    return replace(state, jobs=jobs)
+

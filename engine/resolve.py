@@ -9,30 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.facts import partition
 from engine.validate import ValidJob
 
-# Request fields that are the job's spec: CreateJob sets them and nothing changes them later.
-IMMUTABLE_FIELDS = (
-    "targets", "document", "documentSource", "targetSelection", "schedulingConfig",
-    "namespaceId", "jobTemplateArn", "documentParameters", "destinationPackageVersions",
-)
-# Request fields UpdateJob accepts.
-MUTABLE_FIELDS = (
-    "description", "presignedUrlConfig", "jobExecutionsRolloutConfig", "abortConfig",
-    "timeoutConfig", "jobExecutionsRetryConfig",
-)
-
-
 # Manifest keys that are conveniences, resolved here or by identity, not request fields.
-_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId"})
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId", "rerun"})
 
 
 def create_job_request(job: ValidJob, *, account: str, region: str) -> dict[str, Any]:

@@ -1,20 +1,20 @@
 """How far each rollout has got: its current job, execution counts, rate and abort margin.
 
-``rollout_status`` is pure (a desired job and what DescribeJob said); ``read_status`` reads
-the current job of every rollout in a folder.
+Pure: ``current_job`` picks a rollout's job from the rollout layer, and ``rollout_status``
+reads its progress from DescribeJob's ``jobProcessDetails``; ``engine.workflow`` reads.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from engine.aws import IotApi
 from engine.desired import DesiredJob
-from engine.identity import name_of_derived
+from engine.facts import ACTIVE, IN_PROGRESS
+from engine.remote import RemoteJob
+from engine.rollouts import Rollout
 
-TERMINAL = frozenset({"COMPLETED", "CANCELED", "DELETION_IN_PROGRESS", "NOT_CREATED"})
+NOT_CREATED = "NOT_CREATED"
 COUNTS = (  # (label, jobProcessDetails key)
     ("succeeded", "numberOfSucceededThings"),
     ("failed", "numberOfFailedThings"),
@@ -74,12 +74,12 @@ class RolloutStatus:
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL
+        return self.status not in ACTIVE
 
     @property
     def moving(self) -> bool:
         """Devices are being rolled out to now (a scheduled job waits for its start)."""
-        return self.status == "IN_PROGRESS"
+        return self.status == IN_PROGRESS
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "jobId": self.job_id, "region": self.region,
@@ -108,7 +108,7 @@ def describe_rate(config: dict[str, Any] | None) -> str:
 def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatus:
     """The status of one rollout from DescribeJob's ``job`` (None: not created)."""
     if detail is None:
-        return RolloutStatus(d.name, None, d.region, "NOT_CREATED", {}, describe_rate(
+        return RolloutStatus(d.name, None, d.region, NOT_CREATED, {}, describe_rate(
             d.request.get("jobExecutionsRolloutConfig")), ())
     process = detail.get("jobProcessDetails") or {}
     counts = {label: int(process.get(key, 0) or 0) for label, key in COUNTS}
@@ -123,24 +123,10 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatu
                          aborts)
 
 
-def current_job_id(d: DesiredJob, summaries: dict[str, dict[str, Any]]) -> str | None:
-    """The desired job if it exists, else the newest earlier revision of the rollout."""
-    if d.job_id in summaries:
-        return d.job_id
-    revisions = [s for s in summaries.values() if name_of_derived(s["jobId"]) == d.name]
-    if not revisions:
-        return None
-    return str(max(revisions, key=lambda s: str(s.get("createdAt", "")))["jobId"])
-
-
-def read_status(desired: list[DesiredJob], apis: dict[str, IotApi]) -> list[RolloutStatus]:
-    summaries = {region: {s["jobId"]: s for s in api.list_jobs()}
-                 for region, api in apis.items()}
-
-    def one(d: DesiredJob) -> RolloutStatus:
-        job_id = current_job_id(d, summaries[d.region])
-        answer = apis[d.region].describe_job(job_id) if job_id else None
-        return rollout_status(d, answer.get("job") if answer else None)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(one, desired))
+def current_job(rollout: Rollout) -> RemoteJob | None:
+    """Git's revision (its active life, else its newest), else the rollout's newest job."""
+    revision = rollout.revision()
+    active = [j for j in revision if j.active]
+    if active or revision:
+        return (active or revision)[0]
+    return max(rollout.jobs, key=lambda j: j.created_at, default=None)

@@ -44,8 +44,8 @@ class ValidJob:
     file: str  # the manifest's path as shown to the user
     line: int
     region: str | None
-    # Spec hashes worked out for this job, by "account/region"; the cache keeps them.
-    ids: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The job's key in the validation cache ("<file's entry>#<index in the file>").
+    memo_key: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
@@ -79,6 +79,11 @@ class Validation:
     config: Config | None = None
     cache: ValidationCache | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def spec_hashes(self) -> SpecHashMemo:
+        """Spec hashes worked out by earlier runs, kept in the cache (``engine.desired``)."""
+        return SpecHashMemo(self.cache)
+
     def save_cache(self) -> None:
         """Keep what this run learned for the next (with the spec hashes worked out since)."""
         if self.cache is not None:
@@ -87,6 +92,22 @@ class Validation:
     @property
     def ok(self) -> bool:
         return not errors_in(self.problems)
+
+
+@dataclass(frozen=True)
+class SpecHashMemo:
+    """The validation cache's spec hashes, by job and "account/region"."""
+
+    cache: ValidationCache | None
+
+    def get(self, job: ValidJob, context: str) -> str | None:
+        if self.cache is None or job.memo_key is None:
+            return None
+        return self.cache.spec_hash(job.memo_key, context)
+
+    def put(self, job: ValidJob, context: str, digest: str) -> None:
+        if self.cache is not None and job.memo_key is not None:
+            self.cache.remember_hash(job.memo_key, context, digest)
 
 
 def validate_folder(root: Path, *, now: datetime | None = None,
@@ -113,8 +134,9 @@ def validate_folder(root: Path, *, now: datetime | None = None,
                 continue
         first_problem, first_job = len(result.problems), len(result.jobs)
         deps: list[tuple[str, str | None]] = []
-        for source in tree.jobs_of(Path(name), raw):
-            job = _validate_job(source, tree, default_region, now, result.problems, deps)
+        for index, source in enumerate(tree.jobs_of(Path(name), raw)):
+            job = _validate_job(source, tree, default_region, now, result.problems, deps,
+                                f"{key}#{index}" if key is not None else None)
             if job is not None:
                 result.jobs.append(job)
         if cache is not None and key is not None:
@@ -135,7 +157,7 @@ def _look_up(cache: ValidationCache, name: str, relative: str
     sig = signature(name)
     known = cache.known_key(relative, sig) if sig is not None else None
     if known is not None:
-        cached = _from_entry(cache.get(known))
+        cached = _from_entry(cache.get(known), known)
         if cached is not None:
             return known, None, cached
     raw = read_raw(name)
@@ -144,15 +166,16 @@ def _look_up(cache: ValidationCache, name: str, relative: str
     key = cache.key(relative, raw)
     if sig is not None:
         cache.read_as(relative, sig, key)
-    return key, raw, _from_entry(cache.get(key))
+    return key, raw, _from_entry(cache.get(key), key)
 
 
-def _from_entry(entry: Entry | None) -> tuple[list[ValidJob], list[Problem]] | None:
+def _from_entry(entry: Entry | None, key: str
+                ) -> tuple[list[ValidJob], list[Problem]] | None:
     """A cache entry's jobs and problems, or None if it is absent or unreadable."""
     if entry is None:
         return None
     try:
-        return ([_job_from_json(j) for j in entry.jobs],
+        return ([_job_from_json(j, key) for j in entry.jobs],
                 [_problem_from_json(p) for p in entry.problems])
     except (KeyError, TypeError, ValueError):  # a damaged entry: validate the file afresh
         return None
@@ -161,19 +184,18 @@ def _from_entry(entry: Entry | None) -> tuple[list[ValidJob], list[Problem]] | N
 def _job_json(job: ValidJob) -> dict[str, Any]:
     return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
-            "line": job.line, "region": job.region, "ids": job.ids}
+            "line": job.line, "region": job.region, "index": job.memo_key}
 
 
-def _job_from_json(data: dict[str, Any]) -> ValidJob:
+def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
     # This version of the tool checked these bytes when it wrote the entry (the cache key
     # holds both); the model is rebuilt only where a later step asks for it.
     if not isinstance(data["manifest"], dict) or not isinstance(data["manifest"]["targets"],
                                                                 list):
         raise TypeError("a damaged cache entry")
-    ids = data.setdefault("ids", {})  # the same dict: hashes added later are saved with it
-    if not isinstance(ids, dict):
-        raise TypeError("a damaged cache entry")
-    return ValidJob(name=data["name"], data=data["manifest"], ids=ids,
+    memo = data.get("index")
+    return ValidJob(name=data["name"], data=data["manifest"],
+                    memo_key=memo if isinstance(memo, str) and memo.startswith(key) else None,
                     document=data["document"], source=data["source"], file=data["file"],
                     line=data["line"], region=data["region"])
 
@@ -203,7 +225,7 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
                   now: datetime | None, problems: list[Problem],
-                  deps: list[tuple[str, str | None]]) -> ValidJob | None:
+                  deps: list[tuple[str, str | None]], memo_key: str | None) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -247,6 +269,7 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
         file=source.file,
         line=line,
         region=manifest.region or default_region,
+        memo_key=memo_key,
     )
 
 

@@ -1,26 +1,28 @@
 """The engine's entry points for plan and apply: what a CLI or a CI script calls.
 
-``plan_folder`` validates a rollouts folder, resolves every job, reads AWS IoT and the
-ledger, and builds the plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
+``plan_folder`` validates a rollouts folder, resolves every job, reads the ledger and AWS
+IoT (which jobs exist, then only the details the rollout layer asks for) and builds the
+plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
 """
 
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from engine.apply import Context, Outcome, apply_plan, record_missing
-from engine.aws import Connection, IotApi
+from engine.aws import Connection, IotApi, ObjectStore
 from engine.desired import DesiredJob, desire
 from engine.errors import InvalidManifests, Problem, RolloutsError
-from engine.identity import TAG_COMMIT, TAG_SOURCE
+from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.plan import Plan, build_plan
-from engine.remote import RemoteState, read_state
-from engine.status import RolloutStatus, read_status
+from engine.remote import RemoteState, list_region, read_details, reread_tags
+from engine.rollouts import Region, details_needed, group, tags_to_confirm
+from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
 
 
@@ -37,21 +39,19 @@ class PlanRun:
     plan: Plan
     apis: dict[str, IotApi]
     ledger: Ledger
+    project: str
+    account: str
     commit: str | None
-    remote: dict[str, RemoteState] = field(default_factory=dict)
+    regions: list[Region] = field(default_factory=list)
+    stores: list[ObjectStore] = field(default_factory=list)
 
     def api_calls(self) -> dict[str, int]:
         total: dict[str, int] = {}
-        for api in self.apis.values():
-            for operation, count in api.calls.items():
+        counters = [api.calls for api in self.apis.values()] + [s.calls for s in self.stores]
+        for calls in counters:
+            for operation, count in calls.items():
                 total[operation] = total.get(operation, 0) + count
         return dict(sorted(total.items()))
-
-    def extra_tags(self, job: DesiredJob) -> dict[str, str]:
-        tags = {TAG_SOURCE: job.source}
-        if self.commit:
-            tags[TAG_COMMIT] = self.commit
-        return tags
 
 
 def git_commit(repo_root: Path) -> str | None:
@@ -66,6 +66,17 @@ def git_commit(repo_root: Path) -> str | None:
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
+def project_of(validation: Validation) -> tuple[str, str | None]:
+    """The project, and a note where it was not set in ``_config.yaml``."""
+    config = validation.config
+    if config is not None and config.project:
+        return config.project, None
+    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in validation.repo_root.name)
+    name = name[:64] or "rollouts"
+    return name, (f"project {name}: the name of the repository's folder; set project: in "
+                  "_config.yaml to keep it when the repository is cloned under another name")
+
+
 @dataclass
 class Resolved:
     """A valid folder resolved against the account in use: desired jobs and their clients."""
@@ -73,6 +84,11 @@ class Resolved:
     validation: Validation
     desired: list[DesiredJob]
     apis: dict[str, IotApi]
+    project: str
+    account: str
+    default_region: str
+    commit: str | None
+    notes: list[str]
 
 
 def resolve_folder(folder: Path, connection: Connection) -> Resolved:
@@ -94,12 +110,17 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
     regions = {job.region or default_region for job in validation.jobs} | {default_region}
     apis = {r: IotApi(replace(connection, region=r)) for r in sorted(regions)}
     account = apis[default_region].account()
-    desired = [desire(job, account=account, region=job.region or default_region)
+    project, note = project_of(validation)
+    commit = git_commit(validation.repo_root)
+    hashes = validation.spec_hashes
+    desired = [desire(job, project=project, account=account,
+                      region=job.region or default_region, commit=commit, hashes=hashes)
                for job in validation.jobs]
     problems = [p for d in desired for p in foreign_targets(d, account)]
     if problems:
         raise InvalidManifests(problems)
-    return Resolved(validation, desired, apis)
+    return Resolved(validation, desired, apis, project, account, default_region, commit,
+                    [note] if note else [])
 
 
 def foreign_targets(d: DesiredJob, account: str) -> list[Problem]:
@@ -115,47 +136,88 @@ def foreign_targets(d: DesiredJob, account: str) -> list[Problem]:
     return problems
 
 
+def scope_of(validation: Validation) -> str:
+    """The part of the repository a plan may prune in: everything when the planned folder is
+    the top (it holds _config.yaml), else that subtree."""
+    root = validation.root
+    if any((root / name).exists() for name in ("_config.yaml", "_config.yml")):
+        return ""
+    try:
+        return root.relative_to(validation.repo_root).as_posix().rstrip("/") + "/"
+    except ValueError:
+        return ""
+
+
 def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,
                 prune: bool = False, now: datetime | None = None,
-                ledger_override: Ledger | None = None, tag_drift: bool = True) -> PlanRun:
-    """Validate, resolve, read AWS and the ledger, and plan. Raises InvalidManifests."""
+                ledger_override: Ledger | None = None) -> PlanRun:
+    """Validate, resolve, read the ledger and AWS, and plan. Raises InvalidManifests."""
     resolved = resolve_folder(folder, connection)
-    validation, desired, apis = resolved.validation, resolved.desired, resolved.apis
+    validation, desired = resolved.validation, resolved.desired
     config = validation.config
-    remote = {region: read_state(api, [d for d in desired if d.region == region], prune=prune,
-                                 tag_drift=tag_drift)
-              for region, api in apis.items()}
+    prune = prune or bool(config and config.prune)
     where = ledger or (config.ledger if config else None)
-    book = ledger_override or open_ledger(where, validation.repo_root,
-                                          _s3_client(connection) if _is_s3(where) else None)
-    ids = None if isinstance(book, NoLedger) else book.job_ids()
-    plan = build_plan(desired, remote, ids, prune=prune,
+    stores: list[ObjectStore] = []
+    if ledger_override is not None:
+        book = ledger_override
+    else:
+        store = ObjectStore(connection) if where and where.startswith("s3://") else None
+        stores = [store] if store is not None else []
+        book = open_ledger(where, validation.repo_root, store)
+    history = None if isinstance(book, NoLedger) else History.of(resolved.project,
+                                                                  book.records())
+    apis = dict(resolved.apis)
+    extra = set(config.regions or ()) if config else set()
+    if history is not None:
+        extra |= history.regions()
+    for region in sorted(extra - set(apis)):
+        apis[region] = IotApi(replace(connection, region=region))
+    regions = _read_regions(resolved, apis, history, scope_of(validation))
+    plan = build_plan(resolved.project, regions, history, prune=prune,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
-    return PlanRun(validation, desired, plan, apis, book, git_commit(validation.repo_root),
-                   remote)
+    plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
+    return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
+                   resolved.commit, regions, stores)
 
 
-def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
-    """The status of every rollout in ``folder``: its current job and how far it got."""
-    resolved = resolve_folder(folder, connection)
-    return read_status(resolved.desired, resolved.apis)
+def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History | None,
+                  scope: str) -> list[Region]:
+    """Every region's jobs, concurrently; then the details the rollout layer needs."""
+    project, desired = resolved.project, resolved.desired
 
+    def read(region: str) -> Region:
+        api = apis[region]
+        here = [d for d in desired if d.region == region]
+        known = ([r.job_id for r in history.records if r.region == region]
+                 if history is not None else [])
+        state: RemoteState = list_region(api, project, names={d.name for d in here},
+                                         ids={d.job_id for d in here}, known=known)
+        # Jobs whose tags were read one by one already (not from the bulk answer).
+        fresh = state.read_one_by_one
+        grouped = group(project, desired, state, scope)
+        drifted = [j for j in tags_to_confirm(grouped) if j not in set(fresh)]
+        if drifted:
+            state = reread_tags(api, state, drifted)
+            grouped = group(project, desired, state, scope)
+        # A detail read may show what asks for another (a first-version job found to be an
+        # earlier revision, whose document then explains the replace): a second round.
+        for _ in range(3):
+            needs = details_needed([grouped]).get(region, {})
+            if not needs:
+                break
+            state = read_details(api, state, needs)
+            grouped = group(project, desired, state, scope)
+        return grouped
 
-def _is_s3(location: str | None) -> bool:
-    return bool(location and location.startswith("s3://"))
-
-
-def _s3_client(connection: Connection) -> Any:
-    from engine.aws import s3_client
-
-    return s3_client(connection)
+    with ThreadPoolExecutor(max_workers=max(1, len(apis))) as pool:
+        return list(pool.map(read, sorted(apis)))
 
 
 def apply_run(run: PlanRun) -> list[Outcome]:
     """Carry out ``run``'s plan; a plan with conflicts or errors is never applied."""
     if run.plan.failed:
         return []
-    context = Context(run.apis, run.ledger, run.commit)
+    context = Context(run.apis, run.ledger, run.commit, run.project, run.account)
     record_missing(run.plan, context)
     return apply_plan(run.plan, context)
 
@@ -165,3 +227,27 @@ def ledger_warning(run: PlanRun) -> str | None:
         return ("no ledger is set: a job that AWS deletes or purges (730 days after it ends) "
                 "would be created again by a later apply; set ledger: in _config.yaml")
     return None
+
+
+def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
+    """The status of every rollout in ``folder``: its current job and how far it got."""
+    resolved = resolve_folder(folder, connection)
+
+    def region_status(region: str) -> list[RolloutStatus]:
+        api = resolved.apis[region]
+        here = [d for d in resolved.desired if d.region == region]
+        state = list_region(api, resolved.project, names={d.name for d in here},
+                            ids={d.job_id for d in here})
+        out = []
+        for rollout in group(resolved.project, resolved.desired, state).rollouts:
+            job = current_job(rollout)
+            answer = api.describe_job(job.job_id) if job is not None else None
+            out.append(rollout_status(rollout.desired, answer.get("job") if answer else None))
+        return out
+
+    with ThreadPoolExecutor(max_workers=max(1, len(resolved.apis))) as pool:
+        by_region = dict(zip(sorted(resolved.apis),
+                             pool.map(region_status, sorted(resolved.apis)), strict=True))
+    position = {d.name: i for i, d in enumerate(resolved.desired)}
+    statuses = [s for region in sorted(by_region) for s in by_region[region]]
+    return sorted(statuses, key=lambda s: position[s.name])

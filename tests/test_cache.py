@@ -120,12 +120,15 @@ def test_cached_job__model_rebuilt_with_its_document(document: str, tmp_path: Pa
 def test_spec_hashes__kept_for_the_next_run_of_the_same_account_and_region(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from engine import desired as desired_module
+    from engine.spec import spec_hash
 
     root = tmp_path / "rollouts"
     root.mkdir()
     (root / "a.yaml").write_text("targets: [thing/a]\ndocument: {v: 1}\n")
     first = validate_folder(root, use_cache=True)
-    (fresh,) = [desired_module.desire(j, account="111111111111", region="eu-west-1")
+    (fresh,) = [desired_module.desire(j, project="acme", account="111111111111",
+                                      region="eu-west-1", commit=None,
+                                      hashes=first.spec_hashes)
                 for j in first.jobs]
     first.save_cache()
 
@@ -135,15 +138,19 @@ def test_spec_hashes__kept_for_the_next_run_of_the_same_account_and_region(
     second = validate_folder(root, use_cache=True)
     with monkeypatch.context() as patch:
         patch.setattr(desired_module, "spec_hash", no_hashing)
-        (again,) = [desired_module.desire(j, account="111111111111", region="eu-west-1")
+        (again,) = [desired_module.desire(j, project="acme", account="111111111111",
+                                          region="eu-west-1", commit=None,
+                                          hashes=second.spec_hashes)
                     for j in second.jobs]
     assert (again.job_id, again.spec_hash, again.request) == (
         fresh.job_id, fresh.spec_hash, fresh.request)
     # Another account resolves the targets to other ARNs: a hash of its own.
-    (other,) = [desired_module.desire(j, account="222222222222", region="eu-west-1")
+    (other,) = [desired_module.desire(j, project="acme", account="222222222222",
+                                      region="eu-west-1", commit=None,
+                                      hashes=second.spec_hashes)
                 for j in second.jobs]
     assert other.spec_hash != fresh.spec_hash
-    assert other.spec_hash == desired_module.spec_hash(other.request)
+    assert other.spec_hash == spec_hash(other.spec)
 
 
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -66,7 +66,7 @@ def test_edited_threshold__plan_shows_the_field_and_exit_2(server: str, repo: Pa
     assert change["diff"] == [{"path": "abortConfig.criteriaList[0].thresholdPercentage",
                                "before": 10, "after": 5}]
     assert change["request"]["abortConfig"]["criteriaList"][0]["thresholdPercentage"] == 5
-    assert set(data["apiCalls"]) >= {"ListJobs", "DescribeJob", "ListTagsForResource"}
+    assert set(data["apiCalls"]) >= {"ListJobs", "DescribeJob", "GetResources"}
 
 
 def test_apply_without_terminal_or_auto_approve__asks_nothing_and_changes_nothing(

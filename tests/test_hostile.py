@@ -13,7 +13,7 @@ from engine.aws import Connection
 from engine.errors import InvalidManifests
 from engine.render import markdown
 from engine.render import plan as render_plan
-from engine.workflow import plan_folder
+from engine.workflow import ledger_warning, plan_folder
 
 from .conftest import FIXTURES, REGION
 from .render.test_markdown import outside_code
@@ -46,9 +46,11 @@ def _check(root: Path, calls: list[str]) -> str:
             assert not CONTROL.search(shown), repr(shown)
             assert problem.message and Path(problem.file).name in shown
         return "error"
-    text = render_plan.text(run)
+    warning = ledger_warning(run)
+    report = render_plan.Report(run.api_calls(), (warning,) if warning else ())
+    text = render_plan.text(run.plan, report)
     assert not CONTROL.search(text), "a control character reached the terminal"
-    visible = outside_code(markdown.render(run))
+    visible = outside_code(markdown.render(run.plan, report))
     assert "<script" not in visible and "<img" not in visible
     return "harmless"
 

@@ -38,7 +38,9 @@ def _state(server: str) -> set[tuple[str, str]]:
 
 def _ledger(cwd: Path) -> set[str]:
     path = cwd / "ledger.json"
-    return {r["jobId"] for r in json.loads(path.read_text())["jobs"]} if path.exists() else set()
+    if not path.exists():
+        return set()
+    return {r["jobId"] for r in json.loads(path.read_text())["records"] if r["event"] == "create"}
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""Reading AWS IoT for a plan: tags of active jobs come in bulk from GetResources when that
-saves calls, are trusted only where they match the manifest, and are read job by job
-wherever the bulk answer is missing, stale or refused."""
+"""Reading AWS IoT for a plan: the project's tags come in bulk from GetResources (filtered
+by rollouts:project); a difference the bulk answer shows is confirmed job by job, and jobs
+it misses or a refused bulk read fall back to ListTagsForResource."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from engine.actions import Update
 from engine.aws import AwsError, Connection, IotApi
 from engine.ledger import FileLedger
-from engine.plan import Update
 from engine.workflow import PlanRun, apply_run, plan_folder
 
 from .conftest import ACCOUNT, REGION, make_repo
@@ -51,12 +51,27 @@ def test_plan__active_jobs_in_sync__tags_in_one_bulk_call(aws: None, tmp_path: P
     assert calls.count("DescribeJob") == JOBS
 
 
-def test_plan__one_active_job__one_list_tags_call_not_a_bulk_read(aws: None, tmp_path: Path,
-                                                                  calls: list[str]) -> None:
+def test_plan__one_active_job__still_one_bulk_call_and_no_tag_read(aws: None, tmp_path: Path,
+                                                                   calls: list[str]) -> None:
     root = _applied(tmp_path, jobs=1)
     calls.clear()
     assert _plan(root).plan.actions == ()
-    assert "GetResources" not in calls and calls.count("ListTagsForResource") == 1
+    assert calls.count("GetResources") == 1 and "ListTagsForResource" not in calls
+
+
+def test_plan__bulk_read__filtered_by_this_project(aws: None, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _applied(tmp_path, jobs=1)
+    asked: list[tuple[str, str]] = []
+    real = IotApi.tagged_jobs
+
+    def spy(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        asked.append((key, value))
+        return real(self, key, value)
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", spy)
+    run = _plan(root)
+    assert asked == [("rollouts:project", run.project)]
 
 
 def test_plan__tag_changed_by_hand__read_job_by_job_and_put_back(aws: None, iot: Any,
@@ -77,8 +92,8 @@ def test_plan__stale_bulk_answer__the_job_is_read_and_nothing_changes(
     arn = _arn(_plan(root), "r4")
     real = IotApi.tagged_jobs
 
-    def lagging(self: IotApi, key: str) -> dict[str, dict[str, str]]:
-        found = real(self, key)
+    def lagging(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        found = real(self, key, value)
         found[arn] = {**found[arn], "team": "before-a-recent-change"}
         return found
 
@@ -94,7 +109,7 @@ def test_plan__bulk_tags_failed_or_empty__every_job_read_and_still_in_sync(
         answer: str) -> None:
     root = _applied(tmp_path)
 
-    def tagged_jobs(self: IotApi, key: str) -> dict[str, dict[str, str]]:
+    def tagged_jobs(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
         if answer == "denied":
             raise AwsError("GetResources", "AccessDeniedException", "not allowed")
         if answer == "throttled":

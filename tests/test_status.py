@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.desired import DesiredJob, desire
+from engine.desired import DesiredJob, NoHashes, desire
 from engine.render.status import bar, text
 from engine.status import rollout_status
 from engine.validate import validate_folder
@@ -38,7 +38,8 @@ def _desired(tmp_path: Path) -> DesiredJob:
     root.mkdir()
     (root / "fw.yaml").write_text("targets: [thinggroup/fleet]\ndocument: {op: x}\n")
     (job,) = validate_folder(root).jobs
-    return desire(job, account="123456789012", region="eu-west-1")
+    return desire(job, project="acme", account="123456789012", region="eu-west-1",
+                  commit=None, hashes=NoHashes())
 
 
 def test_status__counts_rate_and_abort_margins_from_a_recorded_job(tmp_path: Path) -> None:

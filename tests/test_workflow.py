@@ -62,6 +62,11 @@ def apply(root: Path, *, prune: bool = False) -> PlanRun:
     return run
 
 
+def ledger_ids(root: Path) -> set[str]:
+    return {r.job_id for r in FileLedger(root.parent / "ledger.json").records()
+            if r.event == "create"}
+
+
 def jobs() -> dict[str, str]:
     return {job_id: job.status for job_id, job in moto_jobs.backend().jobs.items()}
 
@@ -73,8 +78,7 @@ def test_fresh__all_creates_then_apply_then_no_changes(aws: None, repo: Path) ->
     assert sorted(jobs().values()) == ["IN_PROGRESS", "IN_PROGRESS"]
     again = plan(repo)
     assert again.plan.actions == () and sorted(again.plan.unchanged) == ["fw", "ops"]
-    ledger = FileLedger(repo.parent / "ledger.json").job_ids()
-    assert ledger == set(jobs())
+    assert ledger_ids(repo) == set(jobs())
 
 
 def test_created_job__carries_the_tools_tags(aws: None, repo: Path, iot: Any) -> None:
@@ -121,7 +125,8 @@ def test_job_canceled_by_hand__is_not_re_created(aws: None, repo: Path) -> None:
     moto_jobs.set_job_status(fw, "CANCELED")
     run = plan(repo)
     assert run.plan.actions == ()
-    assert any("canceled remotely and is not re-created" in n for n in run.plan.notes)
+    assert any(f"{fw} is CANCELED, stopped by a hand or by its abort criteria, and is not "
+               "re-created" in n for n in run.plan.notes)
 
 
 def test_job_deleted_by_hand_but_in_ledger__is_not_re_created(aws: None, repo: Path) -> None:
@@ -137,7 +142,9 @@ def test_manifest_removed__nothing_without_prune__cancel_with_it(aws: None, repo
     apply(repo)
     ops = next(j for j in jobs() if j.startswith("ops-"))
     (repo / "ops.yaml").unlink()
-    assert plan(repo).plan.actions == ()
+    listed = plan(repo).plan
+    assert listed.actions == () and [o.job_id for o in listed.orphans] == [ops]
+    assert listed.has_changes
     run = plan(repo, prune=True)
     (action,) = run.plan.actions
     assert isinstance(action, Cancel) and action.job_id == ops
@@ -172,20 +179,20 @@ def test_stale_saved_plan__refused_and_nothing_written(aws: None, repo: Path, tm
     apply(repo)
     (repo / "fw.yaml").write_text(FW.replace("thresholdPercentage: 10", "thresholdPercentage: 5"))
     saved_path = tmp_path / "plan.json"
-    save_plan(saved_path, repo, plan(repo), prune=False)
+    save_plan(saved_path, repo, plan(repo).plan, prune=False)
     fw = next(j for j in jobs() if j.startswith("fw-"))
     moto_jobs.set_job_status(fw, "IN_PROGRESS")  # someone touched it: lastUpdatedAt moves
     calls.clear()
     with pytest.raises(StalePlan, match=fw):
-        check_saved(load_saved(saved_path), plan(repo))
+        check_saved(load_saved(saved_path), plan(repo).plan)
     assert not set(calls) & WRITE_OPERATIONS
 
 
 def test_saved_plan_applied_at_once__same_as_live(aws: None, repo: Path, tmp_path: Path) -> None:
     saved_path = tmp_path / "plan.json"
-    save_plan(saved_path, repo, plan(repo), prune=False)
+    save_plan(saved_path, repo, plan(repo).plan, prune=False)
     run = plan(repo)
-    check_saved(load_saved(saved_path), run)  # not stale
+    check_saved(load_saved(saved_path), run.plan)  # not stale
     assert all(o.ok for o in apply_run(run))
     assert plan(repo).plan.actions == ()
 
@@ -249,7 +256,7 @@ def test_errors_injected__failed_actions_named__rerun_converges(
     assert failures > 0, "the injection should have failed something"
     assert plan(repo).plan.actions == ()
     assert len(jobs()) == 14 and set(jobs().values()) == {"IN_PROGRESS"}
-    assert FileLedger(repo.parent / "ledger.json").job_ids() == set(jobs())
+    assert ledger_ids(repo) == set(jobs())
 
 
 class _Raw:
@@ -286,16 +293,6 @@ def test_throttling_injected__run_succeeds(aws: None, repo: Path) -> None:
     assert len(jobs()) == 2
 
 
-def test_skip_tag_drift__no_tag_reads_and_no_spurious_update(aws: None, repo: Path,
-                                                             calls: list[str]) -> None:
-    apply(repo)
-    calls.clear()
-    run = plan_folder(repo, Connection(region=REGION, rate=0), tag_drift=False,
-                      ledger_override=FileLedger(repo.parent / "ledger.json"))
-    assert run.plan.actions == ()
-    assert "ListTagsForResource" not in calls and "DescribeJob" in calls
-
-
 def test_target_in_another_region__refused_before_any_write(aws: None, repo: Path,
                                                              calls: list[str]) -> None:
     (repo / "far.yaml").write_text(
@@ -308,15 +305,16 @@ def test_target_in_another_region__refused_before_any_write(aws: None, repo: Pat
     assert not set(calls) & WRITE_OPERATIONS
 
 
-def test_saved_plan__a_new_commit_alone_does_not_make_it_stale(aws: None, repo: Path,
-                                                               tmp_path: Path) -> None:
+def test_saved_plan__a_new_commit_alone_does_not_make_it_stale(
+        aws: None, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     saved_path = tmp_path / "plan.json"
+    monkeypatch.setattr("engine.workflow.git_commit", lambda _: "1" * 40)
     first = plan(repo)
-    first.commit = "1111111111111111111111111111111111111111"
-    save_plan(saved_path, repo, first, prune=False)
-    later = plan(repo)
-    later.commit = "2222222222222222222222222222222222222222"
-    check_saved(load_saved(saved_path), later)  # not stale
+    assert any(t["Key"] == "rollouts:commit" and t["Value"] == "1" * 40
+               for t in first.plan.actions[0].calls()[0][1]["tags"])
+    save_plan(saved_path, repo, first.plan, prune=False)
+    monkeypatch.setattr("engine.workflow.git_commit", lambda _: "2" * 40)
+    check_saved(load_saved(saved_path), plan(repo).plan)  # not stale
 
 
 def test_list_jobs__follows_every_page(aws: None, iot: Any) -> None:

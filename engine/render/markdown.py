@@ -14,11 +14,11 @@ import json
 import re
 from typing import Any
 
+from engine.actions import Action, Update
 from engine.apply import Outcome
 from engine.errors import Problem
-from engine.plan import ACTION_NAMES, Conflict, Replace, Update
-from engine.render.plan import SYMBOLS, _job_fields, request_of
-from engine.workflow import PlanRun, ledger_warning
+from engine.plan import Plan
+from engine.render.plan import Report, explanation, summary_text
 
 MARKER = "<!-- iot-rollouts:plan -->"
 GITHUB_LIMIT = 65_536
@@ -57,20 +57,18 @@ def _yaml(value: Any) -> str:
     return stream.getvalue().rstrip("\n")
 
 
-def _details(run: PlanRun, action: Any, outcome: Outcome | None) -> str:
-    name, job_id, _, _ = _job_fields(action)
-    title = f"{SYMBOLS[type(action)]} {ACTION_NAMES[type(action)]} {in_html(name)}"
+def _details(action: Action, outcome: Outcome | None) -> str:
+    title = f"{action.symbol} {action.verb} {in_html(action.name)}"
     parts = [f"<details><summary>{title}</summary>", ""]
-    if isinstance(action, Update | Conflict | Replace) and action.diff:
+    if action.diff:
         lines = [f"{c.path}: {_short(c.before)} -> {_short(c.after)}" for c in action.diff]
         parts += ["Fields that change:", "", code_block("\n".join(lines), "diff"), ""]
-    if isinstance(action, Replace):
-        parts += [f"Cancels {inline(', '.join(action.old_job_ids))} first.", ""]
-    if isinstance(action, Conflict):
-        parts += [f"The pinned job {inline(job_id)} exists with other "
-                  f"{inline(', '.join(action.fields))}: change the jobId or revert.", ""]
+    why = explanation(action)
+    if why:
+        parts += [inline(why) + ".", ""]
     if not isinstance(action, Update):
-        parts += ["Request:", "", code_block(_yaml(request_of(run, action)), "yaml"), ""]
+        for operation, params in action.calls():
+            parts += [f"{operation}:", "", code_block(_yaml(params), "yaml"), ""]
     if outcome is not None:
         parts += [f"Outcome: {'done' if outcome.ok else '**failed**'}: "
                   f"{inline(outcome.message)}", ""]
@@ -82,41 +80,50 @@ def _short(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def summary_line(run: PlanRun, applied: bool) -> str:
-    c = run.plan.summary()
-    text = (f"{c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
-            f"{c['cancel']} to cancel, {c['unchanged']} unchanged")
-    if c["conflict"]:
-        text += f", **{c['conflict']} in conflict**"
-    return f"**{'Applied' if applied else 'Plan'}:** {text}"
+def summary_line(plan: Plan, outcomes: list[Outcome] | None) -> str:
+    """The first line: at once whether the plan (or the apply) failed, then its counts
+    (numbers and fixed words only, so nothing to escape)."""
+    failed = sum(not o.ok for o in outcomes or [])
+    if plan.failed:
+        verdict = "Plan failed"
+    elif outcomes is None:
+        verdict = "Plan"
+    elif failed:
+        verdict = f"Apply failed ({failed} of {len(outcomes)} actions)"
+    else:
+        verdict = "Applied"
+    return f"**{verdict}:** {summary_text(plan.summary())}"
 
 
-def render(run: PlanRun, outcomes: list[Outcome] | None = None, *,
+def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
            plan_file: str | None = None, limit: int = GITHUB_LIMIT) -> str:
-    plan = run.plan
     by_action = {id(o.action): o for o in outcomes or []}
-    head = [MARKER, "### iot-rollouts", "", summary_line(run, outcomes is not None), ""]
+    head = [MARKER, "### iot-rollouts", "", summary_line(plan, outcomes), "",
+            f"Project: {inline(plan.project)}", ""]
     if plan.actions:
         head += ["| | action | rollout | job id | region | manifest |",
                  "|---|---|---|---|---|---|"]
         for action in plan.actions:
-            name, job_id, region, source = _job_fields(action)
-            symbol = SYMBOLS[type(action)].replace("-", "\\-").replace("+", "\\+")
-            head.append(f"| {symbol} | {ACTION_NAMES[type(action)]} | {inline(name)} | "
-                        f"{inline(job_id)} | {inline(region)} | {inline(source or '')} |")
+            symbol = action.symbol.replace("-", "\\-").replace("+", "\\+").replace(
+                ">", "&gt;")
+            head.append(f"| {symbol} | {action.verb} | {inline(action.name)} | "
+                        f"{inline(action.job_id)} | {inline(action.region)} | "
+                        f"{inline(action.source or '')} |")
         head.append("")
-    else:
+    elif not plan.orphans:
         head += ["No changes: AWS IoT matches the manifests.", ""]
+    if plan.orphans:
+        head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
+        head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.region)} "
+                 f"({inline(o.source or 'no source')})" for o in plan.orphans]
+        head.append("")
     tail: list[str] = []
-    notes = list(plan.notes) + list(plan.errors)
-    warning = ledger_warning(run)
-    if warning:
-        notes.append(warning)
+    notes = report.notes(plan) + list(plan.errors)
     if notes:
         tail += ["**Notes**", ""] + [f"- {inline(n)}" for n in notes] + [""]
-    calls = ", ".join(f"{op} {n}" for op, n in run.api_calls().items()) or "none"
+    calls = ", ".join(f"{op} {n}" for op, n in report.api_calls.items()) or "none"
     tail.append(f"<sub>AWS API calls: {inline(calls)}</sub>")
-    details = [_details(run, a, by_action.get(id(a))) for a in plan.actions]
+    details = [_details(a, by_action.get(id(a))) for a in plan.actions]
     body = "\n".join(head + details + [""] + tail)
     if len(body) <= limit:
         return body

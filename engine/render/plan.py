@@ -1,22 +1,35 @@
-"""How a plan and an apply read: Terraform-like text, or the JSON envelope's ``data``."""
+"""How a plan and an apply read: Terraform-like text, or the JSON envelope's ``data``.
+
+Renderers take the plan and a ``Report`` (what the run adds: API calls, the ledger's
+warning); they never import the workflow.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
-from typing_extensions import assert_never
-
+from engine.actions import Action, Cancel, Conflict, Create, Rename, Replace, main_request
 from engine.apply import Outcome
-from engine.plan import ACTION_NAMES, Action, Cancel, Conflict, Create, Replace, Update
+from engine.plan import Plan
 from engine.render.safe import clean_text
-from engine.workflow import PlanRun, ledger_warning
 
-SYMBOLS = {Create: "+", Update: "~", Replace: "-/+", Cancel: "-", Conflict: "!"}
-COLOURS = {Create: "green", Update: "yellow", Replace: "magenta", Cancel: "red",
-           Conflict: "red"}
+COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "rename": "cyan",
+           "adopt": "blue", "cancel": "red", "conflict": "red"}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a run adds to its plan when shown: API calls made, and warnings of the run."""
+
+    api_calls: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def notes(self, plan: Plan) -> list[str]:
+        return [*plan.notes, *self.warnings]
 
 
 def use_colour(stream: Any = None) -> bool:
@@ -24,40 +37,20 @@ def use_colour(stream: Any = None) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def _job_fields(action: Action) -> tuple[str, str, str, str | None]:
-    """name, jobId, region, source of an action."""
-    match action:
-        case Create() | Update() | Replace() | Conflict():
-            j = action.job
-            return j.name, j.job_id, j.region, j.source
-        case Cancel():
-            return action.name, action.job_id, action.region, action.source
-        case _:
-            assert_never(action)
-
-
-def request_of(run: PlanRun, action: Action) -> dict[str, Any]:
-    """The exact parameters of the action's main API call."""
-    match action:
-        case Create() | Replace() | Conflict():
-            return action.job.create_request(run.extra_tags(action.job))
-        case Update():
-            return {"jobId": action.job.job_id, **action.fields}
-        case Cancel():
-            return {"jobId": action.job_id}
-        case _:
-            assert_never(action)
-
-
-def change_json(run: PlanRun, action: Action, outcome: Outcome | None = None) -> dict[str, Any]:
-    name, job_id, region, source = _job_fields(action)
-    diff = action.diff if isinstance(action, Update | Conflict | Replace) else ()
+def change_json(action: Action, outcome: Outcome | None = None) -> dict[str, Any]:
     change: dict[str, Any] = {
-        "action": ACTION_NAMES[type(action)], "name": name, "jobId": job_id,
-        "region": region, "source": source, "request": request_of(run, action),
-        "replaces": ", ".join(action.old_job_ids) if isinstance(action, Replace) else None,
-        "diff": [c.as_dict() for c in diff],
+        "action": action.verb, "name": action.name, "jobId": action.job_id,
+        "region": action.region, "source": action.source, "request": main_request(action),
+        "calls": [{"operation": op, "params": params} for op, params in action.calls()],
+        "replaces": list(action.old_job_ids) if isinstance(action, Replace) else [],
+        "diff": [c.as_dict() for c in action.diff],
     }
+    if isinstance(action, Create | Replace):
+        change["account"] = action.job.account
+    if isinstance(action, Rename):
+        change["renamedFrom"] = action.old_name
+    if isinstance(action, Cancel):
+        change["reason"] = action.reason
     if isinstance(action, Conflict):
         change["fields"] = list(action.fields)
     if outcome is not None:
@@ -65,20 +58,18 @@ def change_json(run: PlanRun, action: Action, outcome: Outcome | None = None) ->
     return change
 
 
-def data(run: PlanRun, outcomes: list[Outcome] | None = None) -> dict[str, Any]:
-    plan = run.plan
+def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> dict[str, Any]:
     by_action = {id(o.action): o for o in outcomes or []}
-    notes = list(plan.notes)
-    warning = ledger_warning(run)
-    if warning:
-        notes.append(warning)
     return {
+        "project": plan.project,
         "summary": plan.summary(),
-        "changes": [change_json(run, a, by_action.get(id(a)) if outcomes is not None else None)
+        "changes": [change_json(a, by_action.get(id(a)) if outcomes is not None else None)
                     for a in plan.actions],
-        "notes": notes,
+        "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
+                     "source": o.source} for o in plan.orphans],
+        "notes": report.notes(plan),
         "errors": list(plan.errors),
-        "apiCalls": run.api_calls(),
+        "apiCalls": report.api_calls,
     }
 
 
@@ -86,25 +77,51 @@ def _value(value: Any) -> str:
     return "(none)" if value is None else clean_text(json.dumps(value, ensure_ascii=False))
 
 
-def text(run: PlanRun, outcomes: list[Outcome] | None = None, *, colour: bool = False) -> str:
+def explanation(action: Action) -> str | None:
+    """One line that says what the action does beyond its diff."""
+    if isinstance(action, Replace):
+        return (f"cancels {', '.join(action.old_job_ids)}, then creates {action.job_id}")
+    if isinstance(action, Rename):
+        return f"takes over {action.job_id} from {action.old_name}"
+    if isinstance(action, Cancel):
+        why = ("its rollout left git (--prune)" if action.reason == "prune"
+               else f"git's revision is {action.reason.removeprefix('replace:')}")
+        return f"cancels {action.job_id}: {why}"
+    if isinstance(action, Conflict):
+        return (f"jobId {action.job_id} is pinned and exists with other "
+                f"{', '.join(action.fields)}: change the jobId, or revert")
+    return None
+
+
+def summary_text(counts: dict[str, int]) -> str:
+    text = (f"{counts['create']} to create, {counts['update']} to update, "
+            f"{counts['replace']} to replace, {counts['rename']} to rename, "
+            f"{counts['adopt']} to adopt, {counts['cancel']} to cancel, "
+            f"{counts['unchanged']} unchanged")
+    if counts["orphaned"]:
+        text += f", {counts['orphaned']} orphaned"
+    if counts["conflict"]:
+        text += f", {counts['conflict']} in conflict"
+    return text
+
+
+def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
+         colour: bool = False) -> str:
     import click
 
-    plan = run.plan
     by_action = {id(o.action): o for o in outcomes or []}
-    lines: list[str] = []
+    lines: list[str] = [f"Project {clean_text(plan.project)}"]
     for action in plan.actions:
-        name, job_id, region, source = _job_fields(action)
-        symbol = SYMBOLS[type(action)]
-        head = (f"{symbol:>3} {ACTION_NAMES[type(action)]:<8} {clean_text(name)}  "
-                f"({clean_text(job_id)}, {region})  {clean_text(source or '')}")
-        lines.append(click.style(head, fg=COLOURS[type(action)]) if colour else head)
-        if isinstance(action, Replace):
-            lines.append(f"      cancels {', '.join(action.old_job_ids)}, then creates "
-                         f"{action.job.job_id}")
-        if isinstance(action, Conflict):
-            lines.append(f"      jobId {job_id} is pinned and exists with other "
-                         f"{', '.join(action.fields)}: change the jobId, or revert")
-        for change in action.diff if isinstance(action, Update | Conflict | Replace) else ():
+        head = (f"{action.symbol:>3} {action.verb:<8} {clean_text(action.name)}  "
+                f"({clean_text(action.job_id)}, {action.region})  "
+                f"{clean_text(action.source or '')}")
+        lines.append(click.style(head, fg=COLOURS[action.verb]) if colour else head)
+        why = explanation(action)
+        if why:
+            lines.append(f"      {clean_text(why)}")
+        if isinstance(action, Create):
+            lines += [f"      {line}" for line in brief(action.request)]
+        for change in action.diff:
             lines.append(f"      {clean_text(change.path)}: {_value(change.before)} -> "
                          f"{_value(change.after)}")
         outcome = by_action.get(id(action))
@@ -113,23 +130,17 @@ def text(run: PlanRun, outcomes: list[Outcome] | None = None, *, colour: bool = 
             line = f"      {mark}: {clean_text(outcome.message)}"
             lines.append(click.style(line, fg="green" if outcome.ok else "red")
                          if colour else line)
-    counts = plan.summary()
-    summary = (f"{counts['create']} to create, {counts['update']} to update, "
-               f"{counts['replace']} to replace, {counts['cancel']} to cancel, "
-               f"{counts['unchanged']} unchanged")
-    if counts["conflict"]:
-        summary += f", {counts['conflict']} in conflict"
-    if not plan.actions:
+    for orphan in plan.orphans:
+        lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
+                     f"{orphan.region})  {clean_text(orphan.source or '')}")
+    if not plan.actions and not plan.orphans:
         lines.append("No changes: AWS IoT matches the manifests.")
-    lines.append(("Applied: " if outcomes is not None else "Plan: ") + summary + ".")
+    lines.append(("Applied: " if outcomes is not None else "Plan: ")
+                 + summary_text(plan.summary()) + ".")
     for error in plan.errors:
         lines.append(f"error: {clean_text(error)}")
-    notes = list(plan.notes)
-    warning = ledger_warning(run)
-    if warning:
-        notes.append(warning)
-    lines += [f"note: {clean_text(n)}" for n in notes]
-    calls = run.api_calls()
+    lines += [f"note: {clean_text(n)}" for n in report.notes(plan)]
+    calls = report.api_calls
     lines.append("API calls: " + (", ".join(f"{op} {n}" for op, n in calls.items()) or "none"))
     if outcomes is not None:
         failed = [o for o in outcomes if not o.ok]
@@ -137,3 +148,21 @@ def text(run: PlanRun, outcomes: list[Outcome] | None = None, *, colour: bool = 
             lines.append(f"{len(failed)} of {len(outcomes)} actions failed; run apply again "
                          "to finish the rest.")
     return "\n".join(lines)
+
+
+def brief(request: dict[str, Any]) -> list[str]:
+    """A create's request in a few lines: targets, document, and which settings it has."""
+    lines = [f"targets: {', '.join(clean_text(t) for t in request.get('targets', []))}"]
+    if "document" in request:
+        document = clean_text(str(request["document"]))
+        lines.append(f"document: {document[:100]}{'...' if len(document) > 100 else ''}")
+    for key in ("documentSource", "jobTemplateArn", "targetSelection", "description"):
+        if key in request:
+            lines.append(f"{key}: {clean_text(str(request[key]))}")
+    rest = [k for k in request if k not in ("jobId", "targets", "document", "documentSource",
+                                            "jobTemplateArn", "targetSelection",
+                                            "description", "tags")]
+    if rest:
+        lines.append("with " + ", ".join(rest))
+    return lines
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.facts import SCHEDULED
 from engine.render.safe import clean_text
 from engine.status import RolloutStatus
 
@@ -34,7 +35,7 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
                          f"{a.threshold:g}% ({a.failures} of {a.executed} executed; {state})")
         lines.append("")
     finished = sum(s.terminal for s in statuses)
-    waiting = sum(s.status == "SCHEDULED" for s in statuses)
+    waiting = sum(s.status == SCHEDULED for s in statuses)
     lines.append(f"{finished} of {len(statuses)} rollouts finished"
                  + (f", {waiting} scheduled to start later." if waiting else "."))
     return "\n".join(lines)

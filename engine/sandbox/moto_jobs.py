@@ -42,8 +42,8 @@ from moto.iot.responses import IoTResponse
 from moto.resourcegroupstaggingapi.exceptions import ResourceGroupsTaggingAPIError
 from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
 
-ACTIVE = ("IN_PROGRESS", "SCHEDULED")
-STATUSES = ("IN_PROGRESS", "CANCELED", "COMPLETED", "DELETION_IN_PROGRESS", "SCHEDULED")
+from engine.facts import ACTIVE, STATUSES
+
 _EXTRA_FIELDS = ("namespaceId", "jobTemplateArn", "destinationPackageVersions")
 _installed = False
 

@@ -3,10 +3,13 @@
 The simulated account's jobs are saved in ``.rollouts-sandbox/`` at the repository root
 after each command and loaded before the next, so a newcomer can apply, plan again and see
 nothing to do, edit and see the diff, with no AWS account. The sandbox keeps its own ledger.
+A command holds the sandbox's lock from load to save, so two commands at once (a
+``status --watch`` beside an ``apply``) take turns and neither loses the other's jobs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -43,7 +46,8 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
     state_path = folder / "state.json"
-    with mock_aws():
+    with (folder / "lock").open("w") as lock, mock_aws():
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if state_path.exists():
             saved = json.loads(state_path.read_text())
             for region, records in saved.get("regions", {}).items():

@@ -22,6 +22,7 @@ REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
 DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"
 # name is part of derived job ids, `<name>-<8 hex>`, which the API caps at 64 characters.
 NAME_MAX = 64 - 9
+PROJECT_PATTERN = r"^[a-zA-Z0-9_.-]+$"
 
 PATTERN_HELP = {
     JOB_ID_PATTERN: "only letters, digits, - and _",
@@ -32,11 +33,15 @@ PATTERN_HELP = {
         "a thing or thing group: thing/NAME, thinggroup/NAME, or its full ARN "
         "arn:aws:iot:REGION:ACCOUNT:thing/NAME"
     ),
+    PROJECT_PATTERN: "only letters, digits, and _ . -",
     REGION_PATTERN: "a region name such as eu-west-1",
     DATETIME_PATTERN: "YYYY-MM-DDTHH:MM (UTC), such as 2026-03-01T22:00",
 }
 
 JobId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=JOB_ID_PATTERN)]
+# The value of the rollouts:project tag on every job of the project.
+Project = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                           pattern=PROJECT_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX,
                                         pattern=JOB_ID_PATTERN)]
 Region = Annotated[str, StringConstraints(max_length=32, pattern=REGION_PATTERN)]

@@ -126,12 +126,24 @@ class Manifest(ApiModel):
     documentParameters: dict[c.ParameterKey, c.ParameterValue] | None = None
     schedulingConfig: SchedulingConfig | None = None
     destinationPackageVersions: list[c.PackageVersionArn] | None = None
+    rerun: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="Roll the same content out again as a new job: raise the number "
+                          "each time (part of the immutable spec; not sent to AWS).")
 
 
 class Config(ApiModel):
     """``_config.yaml`` at the top of the rollouts folder."""
 
+    project: c.Project | None = Field(
+        None, description="The project whose rollouts this folder holds (tag rollouts:project); "
+                          "default: the name of the git repository's top folder.")
     region: c.Region | None = Field(None, description="Default region of every job.")
+    regions: list[c.Region] | None = Field(
+        None, description="More regions to read for this project's jobs (a region that no "
+                          "manifest names any longer still has jobs to list as orphans).")
+    prune: bool | None = Field(
+        None, description="Cancel orphans (active jobs whose rollout left git) on apply, as "
+                          "--prune does.")
     ledger: str | None = Field(
         None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
         description="Where the record of created jobs lives: s3://bucket/key or file://path.",
@@ -139,4 +151,4 @@ class Config(ApiModel):
 
 
 # Keys of the manifest that are not CreateJob parameters.
-CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile"})
+CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile", "rerun"})

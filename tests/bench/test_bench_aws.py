@@ -17,13 +17,14 @@ import pytest
 import yaml
 
 from engine.aws import WRITE_OPERATIONS, Connection
-from engine.desired import desire
-from engine.ledger import FileLedger
-from engine.normalize import mutable_part
+from engine.desired import DesiredJob, NoHashes, desire
+from engine.history import History
+from engine.ledger import FileLedger, LedgerRecord
 from engine.plan import build_plan
 from engine.remote import RemoteJob, RemoteState
+from engine.rollouts import group
 from engine.sandbox import moto_jobs
-from engine.validate import validate_folder
+from engine.validate import Validation, ValidJob, validate_folder
 from engine.workflow import apply_run, plan_folder
 
 from .generate import make_folder
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.bench
 # Best of this many runs, for the floor, cold and warm alike: this machine's timings swing.
 REPEATS = 5
 ACCOUNT, REGION = "123456789012", "eu-west-1"
+PROJECT = "bench"
 
 
 def _client(server: str) -> object:
@@ -54,14 +56,15 @@ def test_bench__api_economy(moto_server: str, tmp_path: Path,
                                                   method="POST")).close()
     (tmp_path / ".git").mkdir()
     root = make_folder(tmp_path / "rollouts", 1_000)
-    (root / "_config.yaml").write_text("region: eu-west-1\n")
+    (root / "_config.yaml").write_text(f"project: {PROJECT}\nregion: eu-west-1\n")
     validation = validate_folder(root)
-    desired = [desire(j, account=ACCOUNT, region=REGION) for j in validation.jobs]
+    desired = [desire(j, project=PROJECT, account=ACCOUNT, region=REGION, commit=None,
+                      hashes=NoHashes()) for j in validation.jobs]
     iot = _client(moto_server)
     ledger = FileLedger(tmp_path / "ledger.json")
 
     def create(d: object) -> None:
-        iot.create_job(**d.create_request({"rollouts:source": d.source}))  # type: ignore
+        iot.create_job(**d.create_request(d.job_id))  # type: ignore
 
     def other(i: int) -> None:
         iot.create_job(jobId=f"other-{i}", document="{}",  # type: ignore[attr-defined]
@@ -79,10 +82,10 @@ def test_bench__api_economy(moto_server: str, tmp_path: Path,
     from engine.apply import Context, record_missing
 
     results = {}
-    for label, drift in (("default", True), ("--skip-tag-drift", False)):
+    for label in ("first plan (records the jobs in the ledger)", "default"):
         run = plan_folder(root, Connection(region=REGION, endpoint_url=moto_server, rate=0),
-                          ledger_override=ledger, tag_drift=drift)
-        record_missing(run.plan, Context(run.apis, ledger, None))
+                          ledger_override=ledger)
+        record_missing(run.plan, Context(run.apis, ledger, None, run.project, run.account))
         assert run.plan.actions == ()
         calls = run.api_calls()
         assert not set(calls) & WRITE_OPERATIONS
@@ -144,18 +147,24 @@ def test_bench__cold_and_warm_plan_against_in_sync_snapshot(
     files = sorted(root.rglob("*.yaml"))
 
     # The remote snapshot, in sync with the manifests, is made once, outside the timing.
-    first = [desire(j, account=ACCOUNT, region=REGION) for j in validate_folder(root).jobs]
-    snapshot = {REGION: RemoteState(REGION, {
-        d.job_id: RemoteJob(d.job_id, f"arn:job/{d.job_id}", "IN_PROGRESS", "t",
-                            {**d.request, **mutable_part(d.request)}, None, dict(d.tags))
-        for d in first})}
-    in_ledger = set(snapshot[REGION].jobs)
+    def resolve(jobs: list[ValidJob], validation: Validation | None = None) -> list[DesiredJob]:
+        hashes = validation.spec_hashes if validation is not None else NoHashes()
+        return [desire(j, project=PROJECT, account=ACCOUNT, region=REGION, commit=None,
+                       hashes=hashes) for j in jobs]
+
+    first = resolve(validate_folder(root).jobs)
+    snapshot = RemoteState(REGION, {
+        d.job_id: RemoteJob(d.job_id, f"arn:job/{d.job_id}", "IN_PROGRESS", "t", "c",
+                            {**d.tags, **d.creation_tags}, dict(d.request), None)
+        for d in first})
+    history = History.of(PROJECT, [LedgerRecord("create", d.job_id, d.name, d.spec_hash,
+                                                REGION, "t", PROJECT, ACCOUNT) for d in first])
 
     def ours(use_cache: bool = False) -> int:
         validation = validate_folder(root, use_cache=use_cache)
-        desired = [desire(j, account=ACCOUNT, region=REGION) for j in validation.jobs]
+        desired = resolve(validation.jobs, validation)
         validation.save_cache()  # as a plan does, once its jobs are resolved
-        plan = build_plan(desired, snapshot, in_ledger)
+        plan = build_plan(PROJECT, [group(PROJECT, desired, snapshot)], history)
         assert plan.actions == ()
         return len(desired)
 

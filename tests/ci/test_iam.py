@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.client import BaseClient
 
 from engine.aws import Connection
 from engine.sandbox import moto_jobs
-from engine.workflow import apply_run, plan_folder, status_folder
+from engine.workflow import PlanRun, apply_run, plan_folder, status_folder
 
 from ..conftest import REGION, REPO
 
@@ -23,8 +24,11 @@ FREE = {"sts:GetCallerIdentity"}
 # S3 answers NoSuchKey (not AccessDenied) for a missing ledger only with ListBucket.
 ALSO_NEEDED = {"s3:GetObject": {"s3:ListBucket"}}
 SERVICES = {"iot": "iot", "s3": "s3", "sts": "sts", "tagging": "tag"}
-# Operations the adapter calls on the Resource Groups Tagging API, not on IoT.
-TAGGING = {"GetResources"}
+# botocore's name of each service the engine calls, and its IAM prefix.
+MODELS = {"iot": "iot", "resourcegroupstaggingapi": "tag", "s3": "s3", "sts": "sts"}
+# An operation named where a call is made: the adapter's ``call("ListJobs", ...)`` and
+# ``_request("GetObject", ...)``, an action's ``("CreateJob", request)`` pair.
+NAMED_CALL = re.compile(r'\(\s*"([A-Z][A-Za-z]+)"\s*,')
 
 
 def _allowed(name: str) -> set[str]:
@@ -44,15 +48,27 @@ def _needed(operations: set[str]) -> set[str]:
     return needed - FREE
 
 
+def _operations_named_in(source: str) -> set[str]:
+    """``prefix:Operation`` for each quoted name that opens a call or a call pair and is
+    an operation of a service the engine uses (other quoted names, such as error codes,
+    are no operation of any)."""
+    session = botocore.session.get_session()
+    operations = {name: set(session.get_service_model(name).operation_names)
+                  for name in MODELS}
+    named = set(NAMED_CALL.findall(source))
+    return {f"{prefix}:{op}" for op in named for name, prefix in MODELS.items()
+            if op in operations[name]}
+
+
 def test_every_operation_named_in_the_engine_is_in_the_apply_policy() -> None:
     source = "\n".join(p.read_text() for p in (REPO / "engine").rglob("*.py")
                        if "sandbox" not in p.parts)
-    iot_ops = {f"{'tag' if op in TAGGING else 'iot'}:{op}"
-               for op in re.findall(r'(?:call|_pages)\("(\w+)"', source)}
-    assert iot_ops >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob", "iot:ListJobs",
-                       "iot:DescribeJob", "iot:GetJobDocument", "iot:ListTagsForResource",
-                       "tag:GetResources"}
-    assert _needed(iot_ops) <= _allowed("apply")
+    operations = _operations_named_in(source)
+    assert operations >= {"iot:CreateJob", "iot:UpdateJob", "iot:CancelJob", "iot:ListJobs",
+                          "iot:DescribeJob", "iot:GetJobDocument", "iot:ListTagsForResource",
+                          "iot:TagResource", "iot:UntagResource", "tag:GetResources",
+                          "s3:GetObject", "s3:PutObject"}
+    assert _needed(operations) <= _allowed("apply")
 
 
 @pytest.fixture
@@ -85,17 +101,22 @@ def test_a_whole_lifecycle_calls_only_what_the_policies_allow(
     (root / "a.yaml").write_text(job)
     (root / "b.yaml").write_text("targets: [thing/b]\ndocument: {v: 1}\n")
     connection = Connection(region=REGION, rate=0)
+    plan_calls: set[str] = set()
 
-    plan_calls_start = len(recorded)
-    run = plan_folder(root, connection)
-    plan_calls = set(recorded[plan_calls_start:])
-    assert all(o.ok for o in apply_run(run))
+    def plan(prune: bool = False) -> PlanRun:
+        """A plan, its calls kept apart: each plan runs under the plan policy alone."""
+        start = len(recorded)
+        run = plan_folder(root, connection, prune=prune)
+        plan_calls.update(recorded[start:])
+        return run
+
+    assert all(o.ok for o in apply_run(plan()))
     (root / "a.yaml").write_text(job.replace("10", "5").replace("team: a", "owner: b"))
-    assert all(o.ok for o in apply_run(plan_folder(root, connection)))  # update + tags
+    assert all(o.ok for o in apply_run(plan()))  # update + tags
     (root / "a.yaml").write_text(job.replace("v: 1", "v: 2"))
-    assert all(o.ok for o in apply_run(plan_folder(root, connection)))  # replace
+    assert all(o.ok for o in apply_run(plan()))  # replace
     (root / "b.yaml").unlink()
-    assert all(o.ok for o in apply_run(plan_folder(root, connection, prune=True)))  # cancel
+    assert all(o.ok for o in apply_run(plan(prune=True)))  # cancel
     status_folder(root, connection)
     moto_jobs.backend()  # the simulated account holds the result; the calls are the point
 

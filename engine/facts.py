@@ -1,0 +1,59 @@
+"""The facts of the AWS IoT Jobs API and of the tool's own marks, in one place.
+
+Field tables, which fields UpdateJob can change, the API's defaults, job statuses and the
+tags the tool writes: resolve, spec, remote, rollouts, plan, status and the sandbox all
+import them from here, so that each fact has one home.
+"""
+
+from __future__ import annotations
+
+# Request fields that are the job's spec: CreateJob sets them and nothing changes them later.
+# ``rerun`` is the tool's own: not sent, but a new value makes a new revision.
+IMMUTABLE_FIELDS = (
+    "targets", "document", "documentSource", "targetSelection", "schedulingConfig",
+    "namespaceId", "jobTemplateArn", "documentParameters", "destinationPackageVersions",
+    "rerun",
+)
+# Request fields UpdateJob accepts.
+MUTABLE_FIELDS = (
+    "description", "presignedUrlConfig", "jobExecutionsRolloutConfig", "abortConfig",
+    "timeoutConfig", "jobExecutionsRetryConfig",
+)
+# What AWS assumes when a request leaves a field out (CreateJob reference).
+API_DEFAULTS = {"targetSelection": "SNAPSHOT"}
+# AWS fills this in when a presignedUrlConfig has a role but no expiry.
+DEFAULT_EXPIRES_IN_SEC = 3600
+
+# Job statuses (DescribeJob / ListJobs).
+IN_PROGRESS = "IN_PROGRESS"
+SCHEDULED = "SCHEDULED"
+COMPLETED = "COMPLETED"
+CANCELED = "CANCELED"
+DELETION_IN_PROGRESS = "DELETION_IN_PROGRESS"
+ACTIVE = frozenset({IN_PROGRESS, SCHEDULED})
+STATUSES = (IN_PROGRESS, CANCELED, COMPLETED, DELETION_IN_PROGRESS, SCHEDULED)
+# CancelJob's reasonCode for the tool's own cancels (its earlier versions used it too).
+CANCEL_REASON_CODE = "ROLLOUTS"
+
+# The tool's tags on every job it creates or adopts.
+TAG_PROJECT = "rollouts:project"
+TAG_NAME = "rollouts:name"
+TAG_SPEC_HASH = "rollouts:spec-hash"
+TAG_SOURCE = "rollouts:source"
+TAG_COMMIT = "rollouts:commit"
+TAG_CANCELED_BY = "rollouts:canceled-by"
+# Written at creation (or by a cancel), never compared: moving a file, a new commit, or the
+# tool's own cancel mark is no change to the job.
+UNDIFFED_TAGS = frozenset({TAG_SOURCE, TAG_COMMIT, TAG_CANCELED_BY})
+
+# jobId: letters, digits, - and _, at most 64 characters.
+JOB_ID_MAX = 64
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a region."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -1,0 +1,59 @@
+"""What the ledger says of a project, as the plan asks it. Pure.
+
+The ledger remembers jobs AWS may have forgotten (deleted, or purged 730 days after they
+ended): which revisions were created, where, and which of their jobs the tool canceled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.ledger import LedgerRecord
+
+
+@dataclass(frozen=True)
+class History:
+    """The ledger's records of one project (and the first version's, which name none)."""
+
+    project: str
+    records: tuple[LedgerRecord, ...] = ()
+    _ids: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+    _canceled: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+    _created: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        mine = [r for r in self.records if r.project in (None, self.project)]
+        object.__setattr__(self, "records", tuple(mine))
+        object.__setattr__(self, "_ids", frozenset((r.region, r.job_id) for r in mine))
+        object.__setattr__(self, "_canceled", frozenset(
+            (r.region, r.job_id) for r in mine if r.event == "cancel"))
+        object.__setattr__(self, "_created", frozenset(
+            (r.region, r.job_id) for r in mine if r.event == "create"))
+
+    @classmethod
+    def of(cls, project: str, records: Iterable[LedgerRecord]) -> History:
+        return cls(project, tuple(records))
+
+    def holds(self, region: str, job_id: str) -> bool:
+        """The ledger names this job (so its id is not free, even if AWS forgot it)."""
+        return (region, job_id) in self._ids
+
+    def created(self, region: str, job_id: str) -> bool:
+        return (region, job_id) in self._created
+
+    def applied(self, name: str, spec_hash: str, account: str, region: str) -> str | None:
+        """The jobId of a revision this project created here and the tool never canceled,
+        or None: "already applied" even where AWS holds the job no longer."""
+        for r in self.records:
+            if (r.event == "create" and r.name == name and r.spec_hash == spec_hash
+                    and r.region == region and r.account in (None, account)
+                    and (r.region, r.job_id) not in self._canceled):
+                return r.job_id
+        return None
+
+    def regions(self) -> set[str]:
+        """Every region the project has had jobs in."""
+        return {r.region for r in self.records if r.project == self.project}

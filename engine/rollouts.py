@@ -1,0 +1,200 @@
+"""The rollout layer: git's revision of each rollout beside its jobs in AWS. Pure.
+
+A rollout is ``(project, name)``; each of its jobs is a revision. Its jobs are found by the
+tags ``rollouts:project`` and ``rollouts:name`` (and, for jobs made by the tool's first
+version, which carry no project tag, by ``rollouts:name`` alone), never by parsing ids.
+Which of them is git's revision is decided by content: the spec-hash tag where this
+version wrote it, else the normalised immutable part read with DescribeJob and
+GetJobDocument (``details_needed`` says which jobs need that read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.desired import DesiredJob
+from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
+from engine.remote import RemoteJob, RemoteState
+from engine.spec import as_compared_to, compared_tags
+
+
+def same_revision(job: RemoteJob, d: DesiredJob) -> bool | None:
+    """Whether ``job`` runs ``d``'s revision; None until its details are read."""
+    tags = job.tags or {}
+    tagged = tags.get(TAG_SPEC_HASH)
+    if tagged is not None and tags.get(TAG_PROJECT) == d.project:
+        return tagged == d.spec_hash  # this version hashed its content
+    if job.spec is None:
+        return None
+    return as_compared_to(job.spec, d.spec) == d.spec
+
+
+def templated(d: DesiredJob) -> bool:
+    return "jobTemplateArn" in d.request
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One rollout of git in one region, with every job of it that AWS holds."""
+
+    desired: DesiredJob
+    jobs: tuple[RemoteJob, ...]  # this project's (or the first version's) jobs of this name
+    pinned: RemoteJob | None  # the job holding a pinned jobId, whoever made it
+    region_ids: frozenset[str] = frozenset()  # every jobId AWS holds in the region
+
+    def held(self, job_id: str) -> bool:
+        """AWS holds ``job_id`` in the region, whoever made the job."""
+        return job_id in self.region_ids
+
+    def candidates(self) -> tuple[RemoteJob, ...]:
+        """Every job that may be git's revision: the rollout's own, and a pinned id's."""
+        if self.pinned is None or any(j.job_id == self.pinned.job_id for j in self.jobs):
+            return self.jobs
+        return (*self.jobs, self.pinned)
+
+    def revision(self) -> list[RemoteJob]:
+        """The jobs that run git's revision (every life of it), newest first. A pinned
+        jobId is the revision's one life: only the job holding it, if its content is git's."""
+        d = self.desired
+        if d.pinned:
+            pinned = self.pinned
+            return [pinned] if pinned is not None and same_revision(pinned, d) else []
+        found = [j for j in self.candidates() if same_revision(j, d)]
+        if len(found) > 1:
+            found.sort(key=lambda j: j.created_at, reverse=True)
+        return found
+
+    def others_active(self) -> list[RemoteJob]:
+        """Active jobs of the rollout that run another revision (for a pinned rollout, every
+        active job but the pinned one)."""
+        if not self.jobs:
+            return []
+        if self.desired.pinned:
+            return [j for j in self.jobs if j.active and j.job_id != self.desired.job_id]
+        return [j for j in self.jobs
+                if j.active and same_revision(j, self.desired) is False]
+
+
+@dataclass(frozen=True)
+class Region:
+    """Git's rollouts of one region and what AWS holds there for the project."""
+
+    region: str
+    rollouts: tuple[Rollout, ...]
+    orphans: tuple[RemoteJob, ...]  # active project jobs whose rollout is not in git here
+    legacy_strays: tuple[RemoteJob, ...]  # active first-version jobs of names not in git
+    state: RemoteState
+
+
+def in_scope(source: str | None, scope: str) -> bool:
+    """A job whose manifest was under the planned folder (``scope``: its path in the repo,
+    ending with ``/``, or empty for the whole repository)."""
+    return not scope or (source or "").startswith(scope)
+
+
+def group(project: str, desired: list[DesiredJob], state: RemoteState,
+          scope: str = "") -> Region:
+    """Git's rollouts in ``state``'s region with their jobs; orphans within ``scope``."""
+    here = [d for d in desired if d.region == state.region]
+    names = {d.name for d in here}
+    by_name: dict[str, list[RemoteJob]] = {}
+    orphans: list[RemoteJob] = []
+    strays: list[RemoteJob] = []
+    for job in state.jobs.values():
+        tags = job.tags
+        name = tags.get(TAG_NAME) if tags else None
+        if name is None:
+            continue  # not the tool's
+        owner = tags.get(TAG_PROJECT) if tags else None
+        if owner is not None and owner != project:
+            continue  # another project's
+        if name in names:
+            by_name.setdefault(name, []).append(job)
+        elif job.active and in_scope(job.source, scope):
+            (strays if owner is None else orphans).append(job)
+    ids = frozenset(state.jobs)
+    empty: tuple[RemoteJob, ...] = ()
+    rollouts = tuple(
+        Rollout(d, _by_id(by_name[d.name]) if d.name in by_name else empty,
+                state.jobs.get(d.job_id) if d.pinned else None, ids)
+        for d in here)
+    return Region(state.region, rollouts, tuple(sorted(orphans, key=lambda j: j.job_id)),
+                  tuple(sorted(strays, key=lambda j: j.job_id)), state)
+
+
+def _by_id(jobs: list[RemoteJob]) -> tuple[RemoteJob, ...]:
+    return tuple(jobs) if len(jobs) == 1 else tuple(sorted(jobs, key=lambda j: j.job_id))
+
+
+def renamed_from(d: DesiredJob, orphans: list[RemoteJob]) -> RemoteJob | None:
+    """The job of a rollout whose name left git while its content stayed: git's rollout
+    ``d`` under a new name. Only this version's jobs qualify (the hash tag tells)."""
+    for job in orphans:
+        if job.tag(TAG_SPEC_HASH) == d.spec_hash:
+            return job
+    return None
+
+
+def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
+    """By region: the jobs to DescribeJob, each with whether GetJobDocument is needed too.
+
+    - a job whose content decides whether it is git's revision (a pinned id's job, a
+      first-version job) and was not hashed by this version: both;
+    - git's revision while active: DescribeJob, for the mutable fields to compare;
+    - the newest other active revision: both, to show what a replace changes;
+    - an orphan that a renamed rollout takes over: DescribeJob.
+    """
+    out: dict[str, dict[str, bool]] = {}
+    for region in regions:
+        needs: dict[str, bool] = {}
+        for rollout in region.rollouts:
+            d = rollout.desired
+            for job in rollout.candidates():
+                if same_revision(job, d) is None:
+                    needs[job.job_id] = not templated(d)
+            pinned = rollout.pinned
+            if pinned is not None and same_revision(pinned, d) is False:
+                needs[pinned.job_id] = not templated(d)  # a conflict names its fields
+            current = [j for j in rollout.revision() if j.active]
+            for job in current:
+                needs.setdefault(job.job_id, False)
+            others = rollout.others_active()
+            if others and not current:
+                newest = max(others, key=lambda j: j.created_at)
+                needs[newest.job_id] = True
+        orphans = list(region.orphans)
+        for rollout in region.rollouts:
+            taken = None if rollout.revision() else renamed_from(rollout.desired, orphans)
+            if taken is not None:
+                orphans.remove(taken)
+                if taken.active:
+                    needs.setdefault(taken.job_id, False)
+        out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
+    return out
+
+
+def _unread(region: Region, job_id: str, document: bool) -> bool:
+    job = region.state.jobs[job_id]
+    return job.detail is None or (document and job.document is None)
+
+
+def finished_state(jobs: list[RemoteJob]) -> tuple[str, RemoteJob] | None:
+    """How git's finished revision ended, from its lives: ``completed``, ``stopped`` (by a
+    hand, by its abort criteria, or being deleted) or None where the tool itself canceled
+    every life (so it is rolled out again)."""
+    for job in jobs:
+        if job.status == COMPLETED:
+            return "completed", job
+    for job in jobs:
+        if not job.canceled_by_tool:
+            return "stopped", job
+    return None
+
+
+
+def tags_to_confirm(region: Region) -> list[str]:
+    """Active jobs of git's revision whose tags, as the bulk read gave them, differ from
+    the manifest's: read again one by one before an update is planned on them."""
+    return [job.job_id for rollout in region.rollouts for job in rollout.revision()
+            if job.active and job.tags is not None
+            and compared_tags(job.tags) != compared_tags(rollout.desired.tags)]
