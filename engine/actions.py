@@ -84,9 +84,10 @@ class Create(_OfJob):
 
 
 @dataclass(frozen=True)
-class Update(_OfJob):
-    verb: ClassVar[str] = "update"
-    symbol: ClassVar[str] = "~"
+class _Change(_OfJob):
+    """A change to a job of git's revision in place: UpdateJob where mutable fields differ,
+    TagResource / UntagResource where tags do."""
+
     job: DesiredJob
     target: JobRef
     fields: dict[str, Any]  # UpdateJob parameters besides jobId
@@ -100,6 +101,12 @@ class Update(_OfJob):
 
     def calls(self) -> tuple[Call, ...]:
         return change_calls(self.target, self.fields, self.set_tags, self.remove_tags)
+
+
+@dataclass(frozen=True)
+class Update(_Change):
+    verb: ClassVar[str] = "update"
+    symbol: ClassVar[str] = "~"
 
 
 @dataclass(frozen=True)
@@ -124,42 +131,20 @@ class Replace(_OfJob):
 
 
 @dataclass(frozen=True)
-class Rename(_OfJob):
+class Rename(_Change):
+    """Git's revision runs under another name of the project: the job is taken over."""
+
     verb: ClassVar[str] = "rename"
     symbol: ClassVar[str] = ">"
-    job: DesiredJob
-    target: JobRef
-    old_name: str
-    fields: dict[str, Any]
-    set_tags: dict[str, str]
-    remove_tags: tuple[str, ...]
-    diff: tuple[FieldChange, ...]
-
-    @property
-    def job_id(self) -> str:
-        return self.target.job_id
-
-    def calls(self) -> tuple[Call, ...]:
-        return change_calls(self.target, self.fields, self.set_tags, self.remove_tags)
+    old_name: str = ""
 
 
 @dataclass(frozen=True)
-class Adopt(_OfJob):
+class Adopt(_Change):
+    """Git's revision runs as a job without this project's tags: they are added."""
+
     verb: ClassVar[str] = "adopt"
     symbol: ClassVar[str] = "@"
-    job: DesiredJob
-    target: JobRef
-    fields: dict[str, Any]
-    set_tags: dict[str, str]
-    remove_tags: tuple[str, ...]
-    diff: tuple[FieldChange, ...]
-
-    @property
-    def job_id(self) -> str:
-        return self.target.job_id
-
-    def calls(self) -> tuple[Call, ...]:
-        return change_calls(self.target, self.fields, self.set_tags, self.remove_tags)
 
 
 @dataclass(frozen=True)

@@ -89,15 +89,20 @@ class Connection:
     retry_mode: str = "adaptive"
 
 
+def _session(connection: Connection) -> Any:
+    """A boto3 session for the connection's profile and region."""
+    try:
+        return boto3.session.Session(profile_name=connection.profile,
+                                     region_name=connection.region)
+    except BotoCoreError as exc:  # an unknown profile, a broken config file
+        raise AwsError("Session", type(exc).__name__, str(exc)) from exc
+
+
 class IotApi:
     """AWS IoT Jobs calls, paced, counted and with errors translated."""
 
     def __init__(self, connection: Connection, client: Any = None, sts: Any = None) -> None:
-        try:
-            session = boto3.session.Session(profile_name=connection.profile,
-                                            region_name=connection.region)
-        except BotoCoreError as exc:  # an unknown profile, a broken config file
-            raise AwsError("Session", type(exc).__name__, str(exc)) from exc
+        session = _session(connection)
         config = Config(retries={"mode": connection.retry_mode,
                                  "max_attempts": connection.max_attempts},
                         max_pool_connections=20)
@@ -227,11 +232,7 @@ class ObjectStore:
 
     def __init__(self, connection: Connection, client: Any = None) -> None:
         if client is None:
-            try:
-                session = boto3.session.Session(profile_name=connection.profile,
-                                                region_name=connection.region)
-            except BotoCoreError as exc:  # an unknown profile, a broken config file
-                raise AwsError("Session", type(exc).__name__, str(exc)) from exc
+            session = _session(connection)
             config = Config(retries={"mode": connection.retry_mode,
                                      "max_attempts": connection.max_attempts})
             client = session.client("s3", region_name=connection.region,

@@ -44,10 +44,14 @@ class History:
     def created(self, region: str, job_id: str) -> bool:
         return (region, job_id) in self._created
 
-    def applied(self, name: str, spec_hash: str, account: str, region: str) -> str | None:
+    def applied(self, name: str, spec_hash: str, account: str, region: str,
+                pinned: str | None = None) -> str | None:
         """The jobId of a revision this project created here and the tool never canceled,
-        or None: "already applied" even where AWS holds the job no longer."""
+        or None: "already applied" even where AWS holds the job no longer. A pinned
+        revision is its jobId: only a record of that id counts."""
         for r in self.records:
+            if pinned is not None and r.job_id != pinned:
+                continue
             if (r.event == "create" and r.name == name and r.spec_hash == spec_hash
                     and r.region == region and r.account in (None, account)
                     and (r.region, r.job_id) not in self._canceled):

@@ -190,7 +190,8 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], history: History |
             _in_place(d, taken, out)
             _make_way(d, others, taken.job_id, out)
             return
-        applied = history.applied(d.name, d.spec_hash, d.account, d.region) if history else None
+        applied = history.applied(d.name, d.spec_hash, d.account, d.region,
+                                  d.job_id if d.pinned else None) if history else None
         if applied is not None:
             out.unchanged.append(d.name)
             out.notes.append(f"{d.name}: {applied} is in the ledger but gone from AWS: already "
@@ -303,8 +304,8 @@ def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
     target = _ref(job)
     all_diff = tuple(diff + tag_diff)
     if kind is Rename:
-        out.actions.append(Rename(d, target, job.name or "", fields, set_tags, remove,
-                                  all_diff))
+        out.actions.append(Rename(d, target, fields, set_tags, remove, all_diff,
+                                  old_name=job.name or ""))
     elif kind is Adopt:
         out.actions.append(Adopt(d, target, fields, set_tags, remove, all_diff))
     else:

@@ -312,11 +312,12 @@ def test_pinned_job_id__changed_with_the_same_content__one_active_job_then_no_ch
     repo = Repo(tmp_path, server, {"fw.yaml": manifest("1.0.0", "jobId: fw-a\n")})
     repo.apply()
     repo.write("fw.yaml", manifest("1.0.0", "jobId: fw-b\n"))
-    # DESIGN.md leaves open whether the same content under a new id is a replace or no
-    # change: the end state is what is asserted.
-    done = repo.run("plan", "--detailed-exitcode")
-    assert done.returncode in (0, 2), done.stdout + done.stderr
+    # A changed pinned id is a replace (DESIGN.md section 3), even with the same content:
+    # the pinned id is the revision's one life.
+    change = only(repo.plan(exit=2))
+    assert change["action"] == "replace" and change["replaces"] == ["fw-a"]
     repo.apply()
+    aws.assert_canceled_by("fw-a", "replace:fw-b")
     active = [j for j in aws.jobs().values() if j.active]
     assert len(active) == 1, active
     assert aws.document(active[0].job_id) == document("1.0.0")

@@ -488,6 +488,15 @@ def test_plan__pinned_id_changed__replace_cancels_the_old_pinned_job(want: Want)
     assert replace.old_job_ids == ("fw-v1",)
 
 
+def test_plan__pinned_id_changed_and_the_old_id_in_the_ledger__still_a_replace(
+        want: Want) -> None:
+    old, d = want("jobId: fw-v1\n" + BASE), want("jobId: fw-v2\n" + BASE)
+    plan = plan_of([d], job_of(old), history=history(record("create", old, "fw-v1")))
+    replace = only(plan, Replace)
+    assert (replace.job_id, replace.old_job_ids) == ("fw-v2", ("fw-v1",))
+    assert not any("already applied" in n for n in plan.notes)
+
+
 def test_plan__pinned_id_and_document_changed__replace(want: Want) -> None:
     old, d = want("jobId: fw-v1\n" + BASE), want("jobId: fw-v2\n" + OTHER)
     replace = only(plan_of([d], job_of(old)), Replace)

@@ -73,10 +73,11 @@ def _every_action(tmp_path: Path, description: str = "OTA 2.4.0") -> Plan:
             Replace(replace, replace.job_id, replace.create_request(replace.job_id),
                     (_ref("replace-0badc0de", "0badc0de" * 8),),
                     (FieldChange("document.version", "2.4.0", "2.4.1"),)),
-            Rename(renamed, _ref(old_name_id, renamed.spec_hash), "old-name", {},
+            Rename(renamed, _ref(old_name_id, renamed.spec_hash), {},
                    {TAG_PROJECT: PROJECT, TAG_NAME: renamed.name,
                     TAG_SPEC_HASH: renamed.spec_hash, TAG_SOURCE: renamed.source}, (),
-                   (FieldChange(f"tags.{TAG_NAME}", "old-name", renamed.name),)),
+                   (FieldChange(f"tags.{TAG_NAME}", "old-name", renamed.name),),
+                   old_name="old-name"),
             Adopt(adopted, _ref(adopted.job_id), {}, adopt_tags, (),
                   tuple(FieldChange(f"tags.{k}", None, v) for k, v in sorted(
                       adopt_tags.items()))),
