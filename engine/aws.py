@@ -89,6 +89,15 @@ class Connection:
     retry_mode: str = "adaptive"
 
 
+def _client(session: Any, service: str, **kwargs: Any) -> Any:
+    """A boto3 client; a malformed endpoint URL is an AwsError, not a ValueError."""
+    try:
+        return session.client(service, **kwargs)
+    except ValueError as exc:
+        raise AwsError("Connect", "InvalidEndpoint", f"{exc}; --endpoint-url must be a URL "
+                       "such as http://127.0.0.1:5000") from exc
+
+
 def _session(connection: Connection) -> Any:
     """A boto3 session for the connection's profile and region."""
     try:
@@ -107,10 +116,10 @@ class IotApi:
                                  "max_attempts": connection.max_attempts},
                         max_pool_connections=20)
         self.region: str = connection.region or session.region_name or "us-east-1"
-        self.client = client or session.client("iot", region_name=self.region,
+        self.client = client or _client(session, "iot", region_name=self.region,
                                                endpoint_url=connection.endpoint_url,
                                                config=config)
-        self._sts = sts or session.client("sts", region_name=self.region,
+        self._sts = sts or _client(session, "sts", region_name=self.region,
                                           endpoint_url=connection.endpoint_url, config=config)
         self._session, self._endpoint_url, self._config = session, connection.endpoint_url, config
         self._tagging: Any = None
@@ -198,7 +207,7 @@ class IotApi:
         Groups Tagging API: up to 100 jobs a call where ListTagsForResource reads one. It
         lags behind TagResource, so callers read a job they miss one by one."""
         if self._tagging is None:
-            self._tagging = self._session.client("resourcegroupstaggingapi",
+            self._tagging = _client(self._session, "resourcegroupstaggingapi",
                                                  region_name=self.region,
                                                  endpoint_url=self._endpoint_url,
                                                  config=self._config)
@@ -235,7 +244,7 @@ class ObjectStore:
             session = _session(connection)
             config = Config(retries={"mode": connection.retry_mode,
                                      "max_attempts": connection.max_attempts})
-            client = session.client("s3", region_name=connection.region,
+            client = _client(session, "s3", region_name=connection.region,
                                     endpoint_url=connection.endpoint_url, config=config)
         self.client = client
         self.limiter = RateLimiter(connection.rate)

@@ -86,6 +86,17 @@ def errors_to_exit(output: str) -> Iterator[None]:
         fail(exc.code, f"{exc}; no API call was made", output)
     except RolloutsError as exc:
         fail(exc.code, str(exc), output)
+    except Exception as exc:  # a bug: still one line (and the envelope), never a traceback
+        fail("PLAN_ERROR", f"unexpected {type(exc).__name__}: {exc} (please report this)",
+             output)
+
+
+def _one_target(endpoint_url: str | None) -> None:
+    """--sandbox and --endpoint-url name two different AWS: refuse to guess."""
+    if endpoint_url:
+        from engine.errors import ConfigError
+
+        raise ConfigError("--sandbox and --endpoint-url both say where AWS is: use one")
 
 
 def _now() -> datetime:
@@ -155,6 +166,7 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
     if sandbox:
         from engine.sandbox.runtime import sandbox as simulated
 
+        _one_target(endpoint_url)
         context = simulated(find_repo_root(folder.resolve()))
     with context as box:
         run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=_now(),
@@ -212,6 +224,10 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
 
     saved = None
     with errors_to_exit(output):
+        if target.suffix == ".json" and not target.exists():
+            from engine.saved import BadPlanFile
+
+            raise BadPlanFile(f"no saved plan {target}: make one with plan --out {target}")
         saved = load_saved(target) if target.is_file() else None
     folder = Path(saved.folder) if saved else target
     prune = saved.prune if saved else prune
@@ -228,11 +244,9 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
             return
         if not auto_approve and saved is None and run.plan.changes:
             if not sys.stdin.isatty():
-                from engine.errors import RolloutsError
-
                 click.echo(_render(run, "text"), err=output == "json")
-                raise RolloutsError("not at a terminal, so cannot ask: review the plan above "
-                                    "and run apply with --auto-approve")
+                fail("APPLY_FAILED", "not at a terminal, so cannot ask: review the plan above "
+                                    "and run apply with --auto-approve", output)
             click.echo(_render(run, "text"), err=output == "json")
             if not click.confirm("Apply these changes?", default=False, err=True):
                 fail("APPLY_FAILED", "nothing applied: the changes were not approved", output)
@@ -275,6 +289,7 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
         if sandbox:
             from engine.sandbox.runtime import sandbox as simulated
 
+            _one_target(endpoint_url)
             context = simulated(find_repo_root(folder.resolve()), simulate=True)
         with context:
             return status_folder(folder, connection)

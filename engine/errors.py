@@ -2,10 +2,21 @@
 
 Validation never raises at the first mistake: every step returns ``Problem`` records
 with their location, and the CLI turns them into messages and exit codes in one place.
-Exceptions are for the edge, where a run must stop::
+Exceptions are for the edge, where a run must stop; each carries the JSON error code the
+CLI reports (``code``)::
 
-    RolloutsError                 base of everything this package raises on purpose
-    └── InvalidManifests          carries the problems that made a folder invalid
+    RolloutsError                  base of everything this package raises on purpose
+    ├── InvalidManifests           VALIDATION_ERROR: the problems that made a folder invalid
+    ├── ConfigError                CONFIG_ERROR: options or settings that cannot work together
+    │   ├── NoRegion               (engine.workflow) no region anywhere
+    │   └── DamagedSandbox         (engine.sandbox.runtime) a sandbox state that cannot be read
+    ├── AwsError                   AWS_ERROR (engine.aws): a call failed after retries
+    │   ├── AlreadyExists          CreateJob for an existing jobId
+    │   ├── NotFound               no such job, bucket or resource
+    │   └── PreconditionFailed     a conditional S3 put lost a race
+    ├── LedgerError                LEDGER_ERROR (engine.ledger): damaged or unreachable ledger
+    ├── StalePlan                  STALE_PLAN (engine.saved): AWS or git moved since the plan
+    └── BadPlanFile                PLAN_ERROR (engine.saved): a plan file that cannot be used
 """
 
 from __future__ import annotations
@@ -65,6 +76,12 @@ class RolloutsError(Exception):
     """Base of every error this package raises on purpose; ``code`` is the JSON error code."""
 
     code = "ERROR"
+
+
+class ConfigError(RolloutsError):
+    """Options or settings that cannot work together."""
+
+    code = "CONFIG_ERROR"
 
 
 class InvalidManifests(RolloutsError):

@@ -117,8 +117,9 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
     out = _Out()
     for region in regions:
         orphans = list(region.orphans)
+        finished = list(region.finished_elsewhere)
         for rollout in region.rollouts:
-            _plan_rollout(rollout, orphans, history, now, out)
+            _plan_rollout(rollout, orphans, finished, history, now, out)
         for job in orphans:
             out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
             if prune:
@@ -150,8 +151,8 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
                 out.fingerprints)
 
 
-def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], history: History | None,
-                  now: datetime | None, out: _Out) -> None:
+def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[RemoteJob],
+                  history: History | None, now: datetime | None, out: _Out) -> None:
     d = rollout.desired
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
@@ -183,13 +184,14 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], history: History |
                 out.notes.append(_finished_note(d, kind, job))
             _make_way(d, others, job.job_id, out)
             return
+    # Git's revision is not running here: a job of a name that left git may run it.
+    taken = renamed_from(d, orphans, finished)
+    if taken is not None:
+        (orphans if taken in orphans else finished).remove(taken)
+        _in_place(d, taken, out)
+        _make_way(d, others, taken.job_id, out)
+        return
     if not revision:
-        taken = renamed_from(d, orphans)
-        if taken is not None:
-            orphans.remove(taken)
-            _in_place(d, taken, out)
-            _make_way(d, others, taken.job_id, out)
-            return
         applied = history.applied(d.name, d.spec_hash, d.account, d.region,
                                   d.job_id if d.pinned else None) if history else None
         if applied is not None:
@@ -220,6 +222,13 @@ def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob]
     while taken(d.job_id_of_life(life)):
         life += 1  # AWS or the ledger holds that id: an earlier life, or another's job
     job_id = d.job_id_of_life(life)
+    namesake = rollout.namesake
+    if namesake is not None and namesake.project not in (None, d.project) and \
+            namesake.name == d.name and namesake.tag(TAG_SPEC_HASH) == d.spec_hash:
+        out.notes.append(f"{d.name}: the same revision runs (or ran) as {namesake.job_id} of "
+                         f"project {namesake.project}; if these manifests are that project's, "
+                         f"set project: {namesake.project} in _config.yaml instead of "
+                         "rolling it out again")
     if now is not None:
         out.errors += [f"{d.file}:{d.line}: {d.name}: {f.message}"
                        for f in clock_findings(d.valid.manifest, now, warning=False)]

@@ -41,6 +41,7 @@ class Rollout:
     jobs: tuple[RemoteJob, ...]  # this project's (or the first version's) jobs of this name
     pinned: RemoteJob | None  # the job holding a pinned jobId, whoever made it
     region_ids: frozenset[str] = frozenset()  # every jobId AWS holds in the region
+    namesake: RemoteJob | None = None  # the job holding the derived jobId, whoever made it
 
     def held(self, job_id: str) -> bool:
         """AWS holds ``job_id`` in the region, whoever made the job."""
@@ -84,6 +85,9 @@ class Region:
     orphans: tuple[RemoteJob, ...]  # active project jobs whose rollout is not in git here
     legacy_strays: tuple[RemoteJob, ...]  # active first-version jobs of names not in git
     state: RemoteState
+    # Finished project jobs of names not in git (completed, or stopped by a hand or an
+    # abort): a rollout renamed after it finished is still finished.
+    finished_elsewhere: tuple[RemoteJob, ...] = ()
 
 
 def in_scope(source: str | None, scope: str) -> bool:
@@ -100,6 +104,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
     by_name: dict[str, list[RemoteJob]] = {}
     orphans: list[RemoteJob] = []
     strays: list[RemoteJob] = []
+    finished: list[RemoteJob] = []
     for job in state.jobs.values():
         tags = job.tags
         name = tags.get(TAG_NAME) if tags else None
@@ -110,28 +115,38 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             continue  # another project's
         if name in names:
             by_name.setdefault(name, []).append(job)
-        elif job.active and in_scope(job.source, scope):
+        elif not in_scope(job.source, scope):
+            continue
+        elif job.active:
             (strays if owner is None else orphans).append(job)
+        elif owner is not None and not job.canceled_by_tool:
+            finished.append(job)
     ids = frozenset(state.jobs)
     empty: tuple[RemoteJob, ...] = ()
     rollouts = tuple(
         Rollout(d, _by_id(by_name[d.name]) if d.name in by_name else empty,
-                state.jobs.get(d.job_id) if d.pinned else None, ids)
+                state.jobs.get(d.job_id) if d.pinned else None, ids,
+                None if d.pinned else state.jobs.get(d.job_id))
         for d in here)
     return Region(state.region, rollouts, tuple(sorted(orphans, key=lambda j: j.job_id)),
-                  tuple(sorted(strays, key=lambda j: j.job_id)), state)
+                  tuple(sorted(strays, key=lambda j: j.job_id)), state,
+                  tuple(sorted(finished, key=lambda j: j.job_id)))
 
 
 def _by_id(jobs: list[RemoteJob]) -> tuple[RemoteJob, ...]:
     return tuple(jobs) if len(jobs) == 1 else tuple(sorted(jobs, key=lambda j: j.job_id))
 
 
-def renamed_from(d: DesiredJob, orphans: list[RemoteJob]) -> RemoteJob | None:
+def renamed_from(d: DesiredJob, *candidates: list[RemoteJob]) -> RemoteJob | None:
     """The job of a rollout whose name left git while its content stayed: git's rollout
-    ``d`` under a new name. Only this version's jobs qualify (the hash tag tells)."""
-    for job in orphans:
-        if job.tag(TAG_SPEC_HASH) == d.spec_hash:
-            return job
+    ``d`` under a new name (the running ones first, then the finished). Only this
+    version's jobs qualify (the hash tag tells); a pinned jobId names its own job."""
+    if d.pinned:
+        return None
+    for jobs in candidates:
+        for job in jobs:
+            if job.tag(TAG_SPEC_HASH) == d.spec_hash:
+                return job
     return None
 
 
@@ -164,11 +179,12 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
                 needs[newest.job_id] = True
         orphans = list(region.orphans)
         for rollout in region.rollouts:
-            taken = None if rollout.revision() else renamed_from(rollout.desired, orphans)
+            if any(j.active for j in rollout.revision()):
+                continue
+            taken = renamed_from(rollout.desired, orphans)
             if taken is not None:
                 orphans.remove(taken)
-                if taken.active:
-                    needs.setdefault(taken.job_id, False)
+                needs.setdefault(taken.job_id, False)
         out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
 

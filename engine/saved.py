@@ -100,7 +100,10 @@ class SavedPlan:
 
 
 def save_plan(path: Path, folder: Path, plan: Plan, *, prune: bool) -> None:
-    path.write_text(SavedPlan.of(plan, folder, prune=prune).to_json())
+    try:
+        path.write_text(SavedPlan.of(plan, folder, prune=prune).to_json())
+    except OSError as exc:
+        raise BadPlanFile(f"cannot write the plan to {path}: {exc.strerror or exc}") from exc
 
 
 def load_saved(path: Path) -> SavedPlan:

@@ -120,7 +120,6 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     tree = load_tree(root)
     result = Validation(tree.root, tree.repo_root, problems=tree.problems)
     result.config = _config(tree, result.problems)
-    default_region = result.config.region if result.config else None
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
@@ -135,7 +134,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
         first_problem, first_job = len(result.problems), len(result.jobs)
         deps: list[tuple[str, str | None]] = []
         for index, source in enumerate(tree.jobs_of(Path(name), raw)):
-            job = _validate_job(source, tree, default_region, now, result.problems, deps,
+            job = _validate_job(source, tree, now, result.problems, deps,
                                 f"{key}#{index}" if key is not None else None)
             if job is not None:
                 result.jobs.append(job)
@@ -223,8 +222,7 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
         return None
 
 
-def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
-                  now: datetime | None, problems: list[Problem],
+def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems: list[Problem],
                   deps: list[tuple[str, str | None]], memo_key: str | None) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
@@ -268,7 +266,7 @@ def _validate_job(source: JobSource, tree: Tree, default_region: str | None,
         source=source.source,
         file=source.file,
         line=line,
-        region=manifest.region or default_region,
+        region=manifest.region,
         memo_key=memo_key,
     )
 

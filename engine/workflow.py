@@ -16,7 +16,7 @@ from pathlib import Path
 from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore
 from engine.desired import DesiredJob, desire
-from engine.errors import InvalidManifests, Problem, RolloutsError
+from engine.errors import ConfigError, InvalidManifests, Problem
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.plan import Plan, build_plan
@@ -26,8 +26,8 @@ from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
 
 
-class NoRegion(RolloutsError):
-    code = "CONFIG_ERROR"
+class NoRegion(ConfigError):
+    """No region in the options, _config.yaml or the environment."""
 
 
 @dataclass

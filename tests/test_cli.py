@@ -85,3 +85,54 @@ def test_options__ledger_only_where_a_ledger_is_read() -> None:
         assert "--ledger" in runner.invoke(main, [command, "--help"]).output
     refused = runner.invoke(main, ["status", "--ledger", "file://x.json"])
     assert refused.exit_code == 2 and "No such option '--ledger'" in refused.output
+
+
+def _envelope(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    """stdout is exactly one JSON document, with no traceback anywhere."""
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    body: dict[str, object] = json.loads(done.stdout)
+    assert body["success"] is (done.returncode != 1)
+    return body
+
+
+def test_bad_input__one_line_error_in_the_envelope_never_a_traceback(tmp_path: Path) -> None:
+    from .conftest import cli_env, make_repo
+
+    make_repo(tmp_path, {"fw.yaml": "targets: [thing/a]\ndocument: {v: 1}\n"})
+    cases = {
+        ("plan", "--endpoint-url", "htp:/bad"): ("AWS_ERROR", "--endpoint-url must be a URL"),
+        ("plan", "--sandbox", "--endpoint-url", "http://127.0.0.1:1"):
+            ("CONFIG_ERROR", "--sandbox and --endpoint-url"),
+        ("plan", "--sandbox", "--out", str(tmp_path / "no" / "such" / "p.json")):
+            ("PLAN_ERROR", "cannot write the plan"),
+        ("apply", "missing-plan.json"): ("PLAN_ERROR", "no saved plan missing-plan.json"),
+    }
+    for args, (code, words) in cases.items():
+        done = subprocess.run([sys.executable, "-m", "engine", *args, "--output", "json"],
+                              cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        error = _envelope(done)["error"]
+        assert isinstance(error, dict)
+        assert error["code"] == code and words in str(error["message"]), (args, error)
+    (tmp_path / ".rollouts-sandbox").mkdir(exist_ok=True)
+    (tmp_path / ".rollouts-sandbox" / "state.json").write_text('{"regions": {"eu-')
+    done = subprocess.run([sys.executable, "-m", "engine", "plan", "--sandbox", "-o", "json"],
+                          cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
+                          check=False)
+    error = _envelope(done)["error"]
+    assert isinstance(error, dict) and error["code"] == "CONFIG_ERROR"
+    assert "delete" in str(error["message"]) and ".rollouts-sandbox" in str(error["message"])
+
+
+def test_region_option__wins_over_the_config_file(tmp_path: Path) -> None:
+    from .conftest import cli_env, make_repo
+
+    make_repo(tmp_path, {"fw.yaml": "targets: [thing/a]\ndocument: {v: 1}\n"})
+    done = subprocess.run([sys.executable, "-m", "engine", "plan", "--sandbox", "--region",
+                           "us-east-1", "-o", "json"], cwd=tmp_path, env=cli_env(),
+                          capture_output=True, text=True, check=False)
+    body = _envelope(done)
+    data = body["data"]
+    assert isinstance(data, dict)
+    assert [c["region"] for c in data["changes"]] == ["us-east-1"]

@@ -678,6 +678,36 @@ def test_plan__renamed_and_description_edited__rename_with_update(want: Want) ->
     assert FieldChange("description", "first", "second") in rename.diff
 
 
+def test_plan__renamed_after_it_completed__retagged_not_run_again(want: Want) -> None:
+    old, d = want(BASE, file="fw.yaml"), want(BASE, file="firmware.yaml")
+    plan = plan_of([d], job_of(old, status=COMPLETED))
+    rename = only(plan, Rename)
+    assert rename.job_id == old.job_id and rename.fields == {}
+    assert [op for op, _ in rename.calls()] == ["TagResource"]
+    assert plan.orphans == () and not any(isinstance(a, Create) for a in plan.actions)
+
+
+def test_plan__renamed_back_to_a_name_whose_lives_the_tool_canceled__rename_not_a_new_life(
+        want: Want) -> None:
+    # fw ran as life 1 (canceled by the tool for a later revision), returned as life 2,
+    # which was then renamed to "firmware"; now git names it fw again.
+    d = want(BASE, file="fw.yaml")
+    first = job_of(d, status=CANCELED, tags=tags_of(d, {TAG_CANCELED_BY: "replace:fw-other"}))
+    second = job_of(d, d.job_id_of_life(2),
+                    tags={**tags_of(d), TAG_NAME: "firmware",
+                          TAG_SOURCE: "rollouts/firmware.yaml"})
+    plan = plan_of([d], first, second)
+    rename = only(plan, Rename)
+    assert (rename.job_id, rename.old_name) == (d.job_id_of_life(2), "firmware")
+    assert plan.orphans == ()
+
+
+def test_plan__renamed_from_a_job_the_tool_pruned__created_again(want: Want) -> None:
+    old, d = want(BASE, file="fw.yaml"), want(BASE, file="firmware.yaml")
+    pruned = job_of(old, status=CANCELED, tags=tags_of(old, {TAG_CANCELED_BY: "prune"}))
+    assert only(plan_of([d], pruned), Create).job_id == d.job_id
+
+
 def test_plan__renamed_with_other_content__orphan_and_create(want: Want) -> None:
     old, d = want(BASE, file="fw.yaml"), want(OTHER, file="firmware.yaml")
     plan = plan_of([d], job_of(old))
@@ -757,7 +787,10 @@ def test_plan__derived_id_held_by_other_project__our_create_takes_second_life(
                              TAG_SPEC_HASH: d.spec_hash})
     plan = plan_of([d], theirs)
     assert only(plan, Create).job_id == f"fw-{h8(d)}-2"
-    assert plan.notes == ()
+    assert plan.notes == (
+        f"fw: the same revision runs (or ran) as fw-{h8(d)} of project beta; if these "
+        "manifests are that project's, set project: beta in _config.yaml instead of rolling "
+        "it out again",)
 
 
 def test_plan__derived_id_held_by_untagged_job__our_create_takes_second_life(

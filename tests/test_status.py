@@ -92,3 +92,22 @@ def test_sandbox_status_watch__devices_move_and_watch_ends_when_all_done(tmp_pat
     last = json.loads(_rollouts("status", "--sandbox", "-o", "json", cwd=tmp_path).stdout)
     final = last["data"]["rollouts"][0]
     assert final["status"] in ("COMPLETED", "CANCELED") and final["done"] == 41
+
+
+def test_sandbox_devices__a_continuous_job_never_completes(aws: None) -> None:
+    from engine.sandbox import devices, moto_jobs
+
+    backend = moto_jobs.backend()
+    for job_id, selection in (("snap", "SNAPSHOT"), ("cont", "CONTINUOUS")):
+        backend.create_job(job_id=job_id, targets=["arn:aws:iot:eu-west-1:1:thinggroup/g"],
+                           document_source=None, document="{}", description=None,
+                           presigned_url_config=None, target_selection=selection,
+                           job_executions_rollout_config=None, document_parameters=None,
+                           abort_config=None, job_execution_retry_config=None,
+                           scheduling_config=None, timeout_config=None)
+        backend.jobs[job_id].status = "IN_PROGRESS"
+    for step in range(20):
+        devices.simulate_step("123456789012", "eu-west-1", seed=step)
+    assert backend.jobs["snap"].status in ("COMPLETED", "CANCELED")
+    assert backend.jobs["cont"].status == "IN_PROGRESS"
+    assert backend.jobs["cont"].job_process_details["numberOfQueuedThings"] == 0

@@ -15,7 +15,5 @@ def success(data: Any) -> str:
 
 
 def failure(code: str, message: str, details: list[Any] | None = None) -> str:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
+    error: dict[str, Any] = {"code": code, "message": message, "details": details or []}
     return json.dumps({"success": False, "error": error}, indent=2, ensure_ascii=False)

@@ -140,10 +140,14 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     return "\n".join(head + cut + kept + [""] + tail)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def problems(items: list[Problem]) -> str:
     """Validation errors as a comment."""
     lines = [MARKER, "### iot-rollouts", "",
-             f"**Invalid manifests:** {sum(p.is_error for p in items)} errors; "
+             f"**Invalid manifests:** {_count(sum(p.is_error for p in items), 'error')}; "
              "nothing was planned.", ""]
     lines += [f"- {inline(str(p))}" for p in items]
     return "\n".join(lines)

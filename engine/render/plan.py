@@ -45,8 +45,9 @@ def change_json(action: Action, outcome: Outcome | None = None) -> dict[str, Any
         "replaces": list(action.old_job_ids) if isinstance(action, Replace) else [],
         "diff": [c.as_dict() for c in action.diff],
     }
-    if isinstance(action, Create | Replace):
-        change["account"] = action.job.account
+    job = getattr(action, "job", None)
+    if job is not None:
+        change["account"] = job.account
     if isinstance(action, Rename):
         change["renamedFrom"] = action.old_name
     if isinstance(action, Cancel):
@@ -130,7 +131,10 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             line = f"      {mark}: {clean_text(outcome.message)}"
             lines.append(click.style(line, fg="green" if outcome.ok else "red")
                          if colour else line)
+    pruned = {a.job_id for a in plan.actions if isinstance(a, Cancel)}
     for orphan in plan.orphans:
+        if orphan.job_id in pruned:
+            continue  # its cancel is above
         lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
                      f"{orphan.region})  {clean_text(orphan.source or '')}")
     if not plan.actions and not plan.orphans:

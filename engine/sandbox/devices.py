@@ -58,7 +58,8 @@ def simulate_step(account: str, region: str, seed: int = 0) -> None:
             job.status = "CANCELED"
             job.reason_code = "ABORTED_BY_CRITERIA"
             job.completed_at = utcnow()  # type: ignore[assignment]
-        elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0:
+        elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0 and \
+                job.target_selection != "CONTINUOUS":  # a CONTINUOUS job never completes
             job.status = "COMPLETED"
             job.completed_at = utcnow()  # type: ignore[assignment]
 

@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from engine.errors import ConfigError
 from engine.ledger import FileLedger
 
 SANDBOX_DIR = ".rollouts-sandbox"
@@ -28,6 +30,21 @@ ACCOUNT = "123456789012"
 class Sandbox:
     folder: Path
     ledger: FileLedger
+
+
+class DamagedSandbox(ConfigError):
+    """The sandbox's saved state cannot be read."""
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(saved, dict) or not isinstance(saved.get("regions", {}), dict):
+            raise ValueError("not a saved sandbox")
+        return saved
+    except (OSError, ValueError) as exc:
+        raise DamagedSandbox(f"the sandbox's state {path} is damaged ({exc}); delete "
+                             f"{path.parent} to start the sandbox afresh") from exc
 
 
 @contextmanager
@@ -49,7 +66,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     with (folder / "lock").open("w") as lock, mock_aws():
         fcntl.flock(lock, fcntl.LOCK_EX)
         if state_path.exists():
-            saved = json.loads(state_path.read_text())
+            saved = _load_state(state_path)
             for region, records in saved.get("regions", {}).items():
                 state.import_jobs(records, ACCOUNT, region)
                 if simulate:
