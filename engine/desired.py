@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
-from engine.facts import TAG_COMMIT, TAG_NAME, TAG_PROJECT, TAG_SOURCE, TAG_SPEC_HASH
+from engine.facts import (
+    TAG_COMMIT,
+    TAG_MUTABLE_HASH,
+    TAG_NAME,
+    TAG_PROJECT,
+    TAG_SOURCE,
+    TAG_SPEC_HASH,
+)
 from engine.resolve import create_job_request
 from engine.spec import derived_job_id, immutable_spec, mutable_spec, spec_hash
 from engine.validate import ValidJob
@@ -65,13 +72,18 @@ class DesiredJob:
     def mutable(self) -> dict[str, Any]:
         return mutable_spec(self.request)
 
+    @cached_property
+    def mutable_hash(self) -> str:
+        """The hash of the normalised mutable fields (the tag ``rollouts:mutable-hash``)."""
+        return spec_hash(self.mutable)
+
     def job_id_of_life(self, life: int) -> str:
         """The jobId of the revision's ``life``-th job (a pinned id has only one life)."""
         return self.job_id if self.pinned else derived_job_id(self.name, self.spec_hash, life)
 
     def create_request(self, job_id: str) -> dict[str, Any]:
         """The exact CreateJob parameters for this revision as ``job_id``."""
-        tags = {**self.tags, **self.creation_tags}
+        tags = {**self.tags, **self.creation_tags, TAG_MUTABLE_HASH: self.mutable_hash}
         return {"jobId": job_id, **self.request,
                 "tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 

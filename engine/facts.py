@@ -42,9 +42,12 @@ TAG_SPEC_HASH = "rollouts:spec-hash"
 TAG_SOURCE = "rollouts:source"
 TAG_COMMIT = "rollouts:commit"
 TAG_CANCELED_BY = "rollouts:canceled-by"
-# Written at creation (or by a cancel), never compared: moving a file, a new commit, or the
-# tool's own cancel mark is no change to the job.
-UNDIFFED_TAGS = frozenset({TAG_SOURCE, TAG_COMMIT, TAG_CANCELED_BY})
+# The hash of the mutable fields the tool last sent (CreateJob, UpdateJob): a finished job
+# cannot be read for them without a DescribeJob each plan, so the tag tells an edit.
+TAG_MUTABLE_HASH = "rollouts:mutable-hash"
+# Written by the tool as it acts, never compared: moving a file, a new commit, the tool's
+# own cancel mark or its record of what it sent is no change to the job.
+UNDIFFED_TAGS = frozenset({TAG_SOURCE, TAG_COMMIT, TAG_CANCELED_BY, TAG_MUTABLE_HASH})
 
 # jobId: letters, digits, - and _, at most 64 characters.
 JOB_ID_MAX = 64

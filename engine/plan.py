@@ -23,7 +23,14 @@ from engine.actions import (
 )
 from engine.desired import DesiredJob
 from engine.diff import FieldChange, explain
-from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SOURCE, TAG_SPEC_HASH
+from engine.facts import (
+    COMPLETED,
+    TAG_MUTABLE_HASH,
+    TAG_NAME,
+    TAG_PROJECT,
+    TAG_SOURCE,
+    TAG_SPEC_HASH,
+)
 from engine.history import History
 from engine.remote import RemoteJob
 from engine.rollouts import (
@@ -177,6 +184,11 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
         if ended is not None:
             kind, job = ended
             _in_place(d, job, out)  # tags only, where it is adopted or renamed: it is finished
+            sent = job.tag(TAG_MUTABLE_HASH)
+            if sent is not None and sent != d.mutable_hash:
+                out.notes.append(f"{d.name}: the manifest's mutable fields changed since "
+                                 f"{job.job_id} ran; a finished job is not updated (add "
+                                 "rerun: N to roll the rollout out again with them)")
             if kind == "completed" and not others and job is revision[0] and \
                     job.created_at >= max(j.created_at for j in rollout.candidates()):
                 out.completed += 1
@@ -306,6 +318,8 @@ def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
         out.unchanged.append(d.name)
         return
     set_tags = {k: v for k, v in wanted.items() if remote.get(k) != v}
+    if fields:
+        set_tags[TAG_MUTABLE_HASH] = d.mutable_hash  # what the job now has of git's
     if kind is not Update:
         set_tags.update({TAG_PROJECT: d.project, TAG_NAME: d.name,
                          TAG_SPEC_HASH: d.spec_hash, **set_extra})

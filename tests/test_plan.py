@@ -30,6 +30,7 @@ from engine.facts import (
     SCHEDULED,
     TAG_CANCELED_BY,
     TAG_COMMIT,
+    TAG_MUTABLE_HASH,
     TAG_NAME,
     TAG_PROJECT,
     TAG_SOURCE,
@@ -128,7 +129,8 @@ def test_plan__no_job__creates_the_derived_id(want: Want) -> None:
     assert create.request == {"jobId": d.job_id, **d.request, "tags": create.request["tags"]}
     assert tag_dict(create.request["tags"]) == {
         "team": "fw", TAG_PROJECT: PROJECT, TAG_NAME: "fw", TAG_SPEC_HASH: d.spec_hash,
-        TAG_SOURCE: "rollouts/fw.yaml"}
+        TAG_SOURCE: "rollouts/fw.yaml",
+        TAG_MUTABLE_HASH: d.mutable_hash}
     assert create.calls() == (("CreateJob", create.request),)
     assert (create.name, create.region, create.source) == ("fw", REGION, "rollouts/fw.yaml")
     assert plan.notes == () and plan.unchanged == () and plan.fingerprints == {}
@@ -167,9 +169,12 @@ def test_plan__description_edited__updates_in_place(want: Want) -> None:
     update = only(plan, Update)
     assert (update.job_id, update.target.arn) == (d.job_id, arn(d.job_id))
     assert update.fields == {"description": "second"}
-    assert (update.set_tags, update.remove_tags) == ({}, ())
+    assert (update.set_tags, update.remove_tags) == ({TAG_MUTABLE_HASH: d.mutable_hash}, ())
     assert update.diff == (FieldChange("description", "first", "second"),)
-    assert update.calls() == (("UpdateJob", {"jobId": d.job_id, "description": "second"}),)
+    assert update.calls() == (
+        ("UpdateJob", {"jobId": d.job_id, "description": "second"}),
+        ("TagResource", {"resourceArn": arn(d.job_id),
+                         "tags": [{"Key": TAG_MUTABLE_HASH, "Value": d.mutable_hash}]}))
     assert plan.unchanged == () and plan.notes == ()
     assert plan.summary()["update"] == 1
 
@@ -1110,3 +1115,25 @@ def test_main_request__each_action__its_main_call(want: Want) -> None:
     assert main_request(update) == {"jobId": old.job_id, "description": "a"}
     assert main_request(retag) == {"resourceArn": arn(old.job_id), "tagKeys": ["x"]}
     assert main_request(conflict) == {"jobId": "fw-pinned"}
+
+
+def test_plan__completed_and_mutable_fields_edited_since__note_no_update(want: Want) -> None:
+    ran, d = want(BASE + "description: first\n"), want(BASE + "description: second\n")
+    job = job_of(d, status=COMPLETED, tags=tags_of(d, {TAG_MUTABLE_HASH: ran.mutable_hash}))
+    plan = plan_of([d], job)
+    assert plan.actions == ()
+    assert f"fw: the manifest's mutable fields changed since {d.job_id} ran; a finished job is " \
+           "not updated (add rerun: N to roll the rollout out again with them)" in plan.notes
+
+
+def test_plan__completed_and_unedited__no_such_note(want: Want) -> None:
+    d = want(BASE + "description: first\n")
+    job = job_of(d, status=COMPLETED, tags=tags_of(d, {TAG_MUTABLE_HASH: d.mutable_hash}))
+    assert not any("mutable fields changed" in n for n in plan_of([d], job).notes)
+
+
+def test_plan__update_of_fields__records_the_mutable_hash_it_sends(want: Want) -> None:
+    ran, d = want(BASE + "description: first\n"), want(BASE + "description: second\n")
+    update = only(plan_of([d], job_of(ran)), Update)
+    assert update.set_tags.get(TAG_MUTABLE_HASH) == d.mutable_hash
+    assert not any(c.path.startswith("tags.") for c in update.diff)

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from engine.schema.document import MAX_PLACEHOLDERS, Finding, placeholders
 from engine.schema.models import Manifest
 
-# The API's 50 per resource, less the tool's own: project, name, spec-hash, source, commit
-# and canceled-by.
-MAX_USER_TAGS = 50 - 6
+# The API's 50 per resource, less the tool's own: project, name, spec-hash, source, commit,
+# canceled-by and mutable-hash.
+MAX_USER_TAGS = 50 - 7
 RESERVED_TAG_PREFIXES = ("aws:", "rollouts:")
 MIN_SCHEDULE = timedelta(minutes=30)
 # AWS managed templates have no account in their ARN: arn:aws:iot:REGION::jobtemplate/AWS-...
@@ -182,7 +182,7 @@ def _tags(m: Manifest) -> Iterable[Finding]:
         return
     if len(m.tags) > MAX_USER_TAGS:
         yield Finding(("tags",), f"{len(m.tags)} tags; at most {MAX_USER_TAGS} (the API's 50 "
-                      "less the 6 rollouts:* tags the tool adds)", at_key=True)
+                      "less the 7 rollouts:* tags the tool adds)", at_key=True)
     seen: set[str] = set()
     for index, tag in enumerate(m.tags):
         if tag.Key.lower().startswith(RESERVED_TAG_PREFIXES):
