@@ -19,7 +19,13 @@ from typing_extensions import assert_never
 from engine.actions import Action, Adopt, Call, Cancel, Conflict, Create, Rename, Replace, Update
 from engine.aws import AlreadyExists, AwsError, IotApi
 from engine.desired import DesiredJob
-from engine.facts import CANCELED, TAG_CANCELED_BY, TAG_PROJECT, TAG_SPEC_HASH
+from engine.facts import (
+    CANCEL_REASON_CODE,
+    CANCELED,
+    TAG_CANCELED_BY,
+    TAG_PROJECT,
+    TAG_SPEC_HASH,
+)
 from engine.ledger import Ledger, LedgerRecord
 from engine.plan import Plan
 
@@ -85,13 +91,17 @@ def _cancel(ctx: Context, region: str, calls: tuple[Call, ...], name: str,
         api.call(tag[0], **tag[1])
         api.call(cancel[0], **cancel[1])
     except AwsError:
-        described = api.describe_job(job_id)
-        if described is None or described.get("job", {}).get("status") != CANCELED:
-            if described is not None:  # it ended otherwise: it is not the tool's cancel
-                with contextlib.suppress(AwsError):
-                    api.call("UntagResource", resourceArn=tag[1]["resourceArn"],
-                             tagKeys=[TAG_CANCELED_BY])
+        job = (api.describe_job(job_id) or {}).get("job")
+        if job is None:
             raise
+        if job.get("status") != CANCELED or job.get("reasonCode") != CANCEL_REASON_CODE:
+            # It ended otherwise, or a hand canceled it first: not the tool's cancel.
+            with contextlib.suppress(AwsError):
+                api.call("UntagResource", resourceArn=tag[1]["resourceArn"],
+                         tagKeys=[TAG_CANCELED_BY])
+            if job.get("status") != CANCELED:
+                raise
+            return f"{job_id} was already canceled, not by this tool"
     ctx.ledger.append([LedgerRecord("cancel", job_id, name, spec_hash, region, _now(),
                                     project=ctx.project, account=ctx.account,
                                     commit=ctx.commit, reason=reason)])

@@ -19,6 +19,7 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from engine.errors import RolloutsError
 
@@ -89,6 +90,12 @@ class Connection:
     retry_mode: str = "adaptive"
 
 
+def _first_line(exc: Exception) -> str:
+    """An error's message on one line (a parser error quotes a whole HTML page)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
 def _client(session: Any, service: str, **kwargs: Any) -> Any:
     """A boto3 client; a malformed endpoint URL is an AwsError, not a ValueError."""
     try:
@@ -105,6 +112,12 @@ def _session(connection: Connection) -> Any:
                                      region_name=connection.region)
     except BotoCoreError as exc:  # an unknown profile, a broken config file
         raise AwsError("Session", type(exc).__name__, str(exc)) from exc
+
+
+def profile_region(connection: Connection) -> str | None:
+    """The region of the connection's profile (or of the default one), if it names one."""
+    region: str | None = _session(connection).region_name
+    return region
 
 
 class IotApi:
@@ -148,8 +161,8 @@ class IotApi:
             if code == "ResourceNotFoundException":
                 raise NotFound(operation, code, message) from exc
             raise AwsError(operation, code, message) from exc
-        except BotoCoreError as exc:
-            raise AwsError(operation, type(exc).__name__, str(exc)) from exc
+        except (BotoCoreError, ResponseParserError) as exc:  # an endpoint that is no AWS
+            raise AwsError(operation, type(exc).__name__, _first_line(exc)) from exc
 
     def _limiter(self, operation: str) -> RateLimiter:
         with self._limiters_lock:
@@ -163,7 +176,7 @@ class IotApi:
                 self.calls["GetCallerIdentity"] += 1
             try:
                 self._account = str(self._sts.get_caller_identity()["Account"])
-            except (ClientError, BotoCoreError) as exc:
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 raise AwsError("GetCallerIdentity", type(exc).__name__, str(exc)) from exc
         return self._account
 
@@ -269,7 +282,7 @@ class ObjectStore:
             if code in ("NoSuchKey", "NoSuchBucket", "404"):
                 raise NotFound(operation, code, message) from exc
             raise AwsError(operation, code, message) from exc
-        except BotoCoreError as exc:  # no credentials, an endpoint that does not answer
+        except (BotoCoreError, ResponseParserError) as exc:  # no credentials, no answer
             raise AwsError(operation, type(exc).__name__, str(exc)) from exc
 
     def get(self, bucket: str, key: str) -> tuple[bytes, str] | None:

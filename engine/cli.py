@@ -26,7 +26,35 @@ PLAN_OUTPUTS = click.Choice(["text", "json", "markdown"])
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _wants_json(args: list[str]) -> bool:
+    return any(a in ("--output=json", "-ojson") or (a in ("--output", "-o") and b == "json")
+               for a, b in zip(args, [*args[1:], ""], strict=True))
+
+
+class _Rollouts(click.Group):
+    """click's usage errors (an unknown option, a bad choice) as every other error: exit 1,
+    never the 2 that ``--detailed-exitcode`` gives to changes, and with ``--output json``
+    the envelope on stdout."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        argv = list(kwargs.get("args") or (args[0] if args else None) or sys.argv[1:])
+        try:
+            return super().main(*args, **kwargs)
+        except click.ClickException as exc:
+            if _wants_json(argv):
+                from engine.render import envelope
+
+                click.echo(envelope.failure("CONFIG_ERROR", exc.format_message()))
+            else:
+                exc.show()
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Rollouts, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rollouts")
 def main() -> None:
     """Declarative rollouts of AWS IoT Jobs, driven by git."""
@@ -111,10 +139,11 @@ def validate(folder: Path, output: str) -> None:
 
     Exit 0 when every manifest is valid (warnings allowed), 1 otherwise.
     """
+    from engine.loader.tree import find_rollouts
     from engine.render import validation as render
     from engine.validate import validate_folder
 
-    result = validate_folder(folder, now=_now())
+    result = validate_folder(find_rollouts(folder), now=_now())
     click.echo(render.json_text(result) if output == "json" else render.text(result))
     sys.exit(0 if result.ok else 1)
 
@@ -158,9 +187,10 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
           body: Callable[[PlanRun], None]) -> None:
     """Plan (inside the sandbox if asked) and hand the run to ``body``."""
     from engine.aws import Connection
-    from engine.loader.tree import find_repo_root
+    from engine.loader.tree import find_repo_root, find_rollouts
     from engine.workflow import plan_folder
 
+    folder = find_rollouts(folder)
     connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
     context: Any = nullcontext(None)
     if sandbox:
@@ -193,7 +223,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 
     def show(run: PlanRun) -> None:
         if out is not None:
-            save_plan(out, folder, run.plan, prune=prune)
+            save_plan(out, run.validation.root, run.plan, prune=prune)
         click.echo(_render(run, output, plan_file=str(out) if out else None))
         result["run"] = run
 
@@ -276,10 +306,12 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
     import time
 
     from engine.aws import Connection
-    from engine.loader.tree import find_repo_root
+    from engine.loader.tree import find_repo_root, find_rollouts
     from engine.render import envelope
     from engine.render import status as render
     from engine.workflow import status_folder
+
+    folder = find_rollouts(folder)
 
     connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
     unicode = (sys.stdout.encoding or "").lower().startswith("utf")

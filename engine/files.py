@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 _CHUNK = 64 * 1024
 
@@ -15,9 +17,13 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     regular file is read by its size, plus one byte to notice one that grew since; a
     device or a pipe, whose size says nothing, in chunks up to the bound.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    # Not blocking on open: a named pipe opened for reading waits for a writer forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+            raise OSError(errno.EINVAL, "a named pipe or a socket, not a file")
+        size = st.st_size
         if size:
             first = os.read(fd, min(size + 1, limit))
             if len(first) <= size:  # a short read of a regular file: the whole of it

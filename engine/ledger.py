@@ -109,6 +109,8 @@ def _parse(data: bytes, where: str) -> tuple[int, list[LedgerRecord]]:
         truncated = last_token or exc.msg.startswith("Unterminated string")
         raise _damaged(where, f"is {'truncated' if truncated else 'not valid JSON'} "
                               f"({exc})") from exc
+    except RecursionError as exc:  # arrays nested thousands deep: no ledger looks like that
+        raise _damaged(where, "is not a rollouts ledger (nested too deep)") from exc
     if not isinstance(document, dict) or "version" not in document:
         raise _damaged(where, 'is not a rollouts ledger (expected {"version": 2, '
                               '"records": [...]})')

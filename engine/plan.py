@@ -39,6 +39,7 @@ from engine.rollouts import (
     finished_state,
     renamed_from,
     same_revision,
+    swapped,
 )
 from engine.schema.rules import clock_findings
 from engine.spec import as_compared_to, compared_tags, picked_mutable, readable
@@ -125,8 +126,9 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
     for region in regions:
         orphans = list(region.orphans)
         finished = list(region.finished_elsewhere)
+        claims = swapped(region)
         for rollout in region.rollouts:
-            _plan_rollout(rollout, orphans, finished, history, now, out)
+            _plan_rollout(rollout, orphans, finished, claims, history, now, out)
         for job in orphans:
             out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
             if prune:
@@ -159,7 +161,8 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
 
 
 def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[RemoteJob],
-                  history: History | None, now: datetime | None, out: _Out) -> None:
+                  claims: dict[str, RemoteJob], history: History | None,
+                  now: datetime | None, out: _Out) -> None:
     d = rollout.desired
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
@@ -169,7 +172,12 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
         out.actions.append(Conflict(d, d.job_id, fields, tuple(diff)))
         return
     revision = rollout.revision()
-    others = rollout.others_active()
+    for job in revision:  # a pinned job renamed with its rollout is git's, not an orphan
+        for pool in (orphans, finished):
+            if job in pool:
+                pool.remove(job)
+    claimed = {job.job_id for job in claims.values()}
+    others = [j for j in rollout.others_active() if j.job_id not in claimed]
     current = [j for j in revision if j.active]
     if current:
         keep = current[0]
@@ -197,16 +205,18 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
             _make_way(d, others, job.job_id, out)
             return
     # Git's revision is not running here: a job of a name that left git may run it.
-    taken = renamed_from(d, orphans, finished)
+    taken = claims.get(d.name) or renamed_from(d, orphans, finished)
     if taken is not None:
-        (orphans if taken in orphans else finished).remove(taken)
+        for pool in (orphans, finished):
+            if taken in pool:
+                pool.remove(taken)
         _in_place(d, taken, out)
         _make_way(d, others, taken.job_id, out)
         return
     if not revision:
         applied = history.applied(d.name, d.spec_hash, d.account, d.region,
                                   d.job_id if d.pinned else None) if history else None
-        if applied is not None:
+        if applied is not None and not rollout.held(applied):  # gone from AWS, truly
             out.unchanged.append(d.name)
             out.notes.append(f"{d.name}: {applied} is in the ledger but gone from AWS: already "
                              "applied, not re-created (add rerun: N to roll it out again)")

@@ -88,9 +88,12 @@ class RemoteJob:
         gave CancelJob a reasonCode of its own."""
         if self.status not in (CANCELED, DELETION_IN_PROGRESS):
             return False
+        reason = (self.detail or {}).get("reasonCode")
         if self.tag(TAG_CANCELED_BY):
-            return True
-        return self.legacy and (self.detail or {}).get("reasonCode") == CANCEL_REASON_CODE
+            # The mark goes on just before CancelJob: an apply cut short between the two, or
+            # a hand quicker than the apply, leaves it on a job the tool did not cancel.
+            return self.detail is None or reason == CANCEL_REASON_CODE
+        return self.legacy and reason == CANCEL_REASON_CODE
 
     @cached_property
     def spec(self) -> dict[str, Any] | None:
@@ -145,7 +148,10 @@ def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterabl
     wanted_names = set(names)
     hinted = {job_id for job_id in summaries
               if (m := _DERIVED.match(job_id)) and m.group("name") in wanted_names}
-    unread = sorted(((fallback | hinted | set(ids)) & set(summaries)) - set(tags))
+    # Running jobs the ledger names that the bulk answer left out: a job the tagging API has
+    # not caught up with, or one the first version made under a jobId of its own.
+    running = {job_id for job_id in known if job_id in summaries and summaries[job_id].active}
+    unread = sorted(((fallback | hinted | running | set(ids)) & set(summaries)) - set(tags))
 
     def read(job_id: str) -> tuple[str, dict[str, str]]:
         return job_id, api.tags(summaries[job_id].arn)
@@ -154,6 +160,14 @@ def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterabl
         tags.update(pool.map(read, unread))
     jobs = {job_id: replace(job, tags=tags.get(job_id)) for job_id, job in summaries.items()}
     return RemoteState(api.region, jobs, tuple(notes), frozenset(unread))
+
+
+def read_running_tags(api: IotApi, state: RemoteState) -> RemoteState:
+    """``state`` with the tags of every running job whose tags were not read: before a plan
+    creates a job, it makes sure no running job (the first version's, under a jobId of its
+    own, or one the tagging API has not caught up with) already runs that revision."""
+    return reread_tags(api, state, [job_id for job_id, job in state.jobs.items()
+                                    if job.active and job.tags is None])
 
 
 def reread_tags(api: IotApi, state: RemoteState, job_ids: Iterable[str]) -> RemoteState:

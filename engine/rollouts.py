@@ -97,8 +97,9 @@ def in_scope(source: str | None, scope: str) -> bool:
 
 
 def group(project: str, desired: list[DesiredJob], state: RemoteState,
-          scope: str = "") -> Region:
-    """Git's rollouts in ``state``'s region with their jobs; orphans within ``scope``."""
+          scope: str = "", elsewhere: frozenset[str] = frozenset()) -> Region:
+    """Git's rollouts in ``state``'s region with their jobs; orphans within ``scope``, but
+    none of a rollout that git holds ``elsewhere`` (outside a planned subfolder)."""
     here = [d for d in desired if d.region == state.region]
     names = {d.name for d in here}
     by_name: dict[str, list[RemoteJob]] = {}
@@ -115,7 +116,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             continue  # another project's
         if name in names:
             by_name.setdefault(name, []).append(job)
-        elif not in_scope(job.source, scope):
+        elif not in_scope(job.source, scope) or name in elsewhere:
             continue
         elif job.active:
             (strays if owner is None else orphans).append(job)
@@ -150,6 +151,29 @@ def renamed_from(d: DesiredJob, *candidates: list[RemoteJob]) -> RemoteJob | Non
     return None
 
 
+def swapped(region: Region) -> dict[str, RemoteJob]:
+    """Running jobs that git now names otherwise, by the rollout that takes them over: a
+    job of rollout B runs A's revision, and git's B wants another (two names swapped, or
+    one rollout's content moved to another name). Each job is taken once."""
+    wanted = {r.desired.name: r.desired.spec_hash for r in region.rollouts}
+    free = [job for r in region.rollouts for job in r.jobs
+            if job.active and job.project == r.desired.project
+            and job.tag(TAG_SPEC_HASH) != wanted[r.desired.name]]
+    out: dict[str, RemoteJob] = {}
+    for rollout in region.rollouts:
+        d = rollout.desired
+        revision = rollout.revision()
+        if d.pinned or any(j.active for j in revision) or (
+                revision and finished_state(revision) is not None):
+            continue  # git's revision runs, or ran and is not run again: nothing to take
+        for job in free:
+            if job.tag(TAG_SPEC_HASH) == d.spec_hash and job.name != d.name:
+                out[d.name] = job
+                free.remove(job)
+                break
+    return out
+
+
 def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
     """By region: the jobs to DescribeJob, each with whether GetJobDocument is needed too.
 
@@ -173,6 +197,10 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
             current = [j for j in rollout.revision() if j.active]
             for job in current:
                 needs.setdefault(job.job_id, False)
+            if not current:  # a life the tool marked as its cancel: confirm who canceled it
+                for job in rollout.revision():
+                    if job.canceled_by_tool and job.detail is None:
+                        needs.setdefault(job.job_id, False)
             others = rollout.others_active()
             if others and not current:
                 newest = max(others, key=lambda j: j.created_at)
@@ -185,6 +213,8 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
             if taken is not None:
                 orphans.remove(taken)
                 needs.setdefault(taken.job_id, False)
+        for job in swapped(region).values():
+            needs.setdefault(job.job_id, False)
         out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
 

@@ -94,7 +94,7 @@ class SavedPlan:
                        tuple(SavedChange.from_json(c) for c in body["changes"]),
                        {str(r): {str(j): str(f) for j, f in jobs.items()}
                         for r, jobs in body["fingerprints"].items()})
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise BadPlanFile(f"{where} is not a readable saved plan ({exc}); plan again "
                               "with --out") from exc
 

@@ -7,6 +7,7 @@ plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -14,13 +15,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.apply import Context, Outcome, apply_plan, record_missing
-from engine.aws import Connection, IotApi, ObjectStore
+from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire
 from engine.errors import ConfigError, InvalidManifests, Problem
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
+from engine.loader.tree import top_of
 from engine.plan import Plan, build_plan
-from engine.remote import RemoteState, list_region, read_details, reread_tags
+from engine.remote import (
+    RemoteState,
+    list_region,
+    read_details,
+    read_running_tags,
+    reread_tags,
+)
 from engine.rollouts import Region, details_needed, group, tags_to_confirm
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
@@ -104,9 +112,13 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
     if not validation.ok:
         raise InvalidManifests(validation.problems)
     config = validation.config
-    default_region = connection.region or (config.region if config else None)
+    # The AWS CLI's order: the option, the settings file, the environment, the profile.
+    default_region = (connection.region or (config.region if config else None)
+                      or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+                      or profile_region(connection))
     if not default_region:
-        raise NoRegion("no region: set region: in rollouts/_config.yaml, or pass --region")
+        raise NoRegion("no region: set region: in rollouts/_config.yaml, pass --region, or "
+                       "set AWS_REGION")
     regions = {job.region or default_region for job in validation.jobs} | {default_region}
     apis = {r: IotApi(replace(connection, region=r)) for r in sorted(regions)}
     account = apis[default_region].account()
@@ -117,10 +129,26 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
                       region=job.region or default_region, commit=commit, hashes=hashes)
                for job in validation.jobs]
     problems = [p for d in desired for p in foreign_targets(d, account)]
+    problems += pinned_clashes(desired)
     if problems:
         raise InvalidManifests(problems)
     return Resolved(validation, desired, apis, project, account, default_region, commit,
                     [note] if note else [])
+
+
+def pinned_clashes(desired: list[DesiredJob]) -> list[Problem]:
+    """A pinned jobId equal to another rollout's derived one: the two would fight over one
+    job (the derived id is known only once targets resolve in an account)."""
+    derived = {(d.region, d.job_id): d for d in desired if not d.pinned}
+    problems = []
+    for d in desired:
+        other = derived.get((d.region, d.job_id)) if d.pinned else None
+        if other is not None:
+            problems.append(Problem(d.file, d.line, 1, "jobId",
+                                    f"jobId {d.job_id} is the jobId rollout {other.name} "
+                                    f"({other.file}:{other.line}) derives from its spec; "
+                                    "pin another jobId"))
+    return problems
 
 
 def foreign_targets(d: DesiredJob, account: str) -> list[Problem]:
@@ -172,7 +200,8 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
         extra |= history.regions()
     for region in sorted(extra - set(apis)):
         apis[region] = IotApi(replace(connection, region=region))
-    regions = _read_regions(resolved, apis, history, scope_of(validation))
+    scope = scope_of(validation)
+    regions = _read_regions(resolved, apis, history, scope, _names_elsewhere(validation, scope))
     plan = build_plan(resolved.project, regions, history, prune=prune,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
@@ -180,8 +209,19 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
                    resolved.commit, regions, stores)
 
 
+def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
+    """For a plan of a subfolder: the rollouts git holds outside it (a manifest moved out of
+    the subfolder is no orphan)."""
+    if not scope:
+        return frozenset()
+    whole = validate_folder(top_of(validation.root), use_cache=True)
+    whole.save_cache()
+    mine = {job.name for job in validation.jobs}
+    return frozenset(job.name for job in whole.jobs if job.name not in mine)
+
+
 def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History | None,
-                  scope: str) -> list[Region]:
+                  scope: str, elsewhere: frozenset[str]) -> list[Region]:
     """Every region's jobs, concurrently; then the details the rollout layer needs."""
     project, desired = resolved.project, resolved.desired
 
@@ -194,11 +234,14 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
                                          ids={d.job_id for d in here}, known=known)
         # Jobs whose tags were read one by one already (not from the bulk answer).
         fresh = state.read_one_by_one
-        grouped = group(project, desired, state, scope)
+        grouped = group(project, desired, state, scope, elsewhere)
+        if any(not r.jobs and not r.revision() for r in grouped.rollouts):
+            state = read_running_tags(api, state)  # something may be created: look first
+            grouped = group(project, desired, state, scope, elsewhere)
         drifted = [j for j in tags_to_confirm(grouped) if j not in set(fresh)]
         if drifted:
             state = reread_tags(api, state, drifted)
-            grouped = group(project, desired, state, scope)
+            grouped = group(project, desired, state, scope, elsewhere)
         # A detail read may show what asks for another (a first-version job found to be an
         # earlier revision, whose document then explains the replace): a second round.
         for _ in range(3):
@@ -206,7 +249,7 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
             if not needs:
                 break
             state = read_details(api, state, needs)
-            grouped = group(project, desired, state, scope)
+            grouped = group(project, desired, state, scope, elsewhere)
         return grouped
 
     with ThreadPoolExecutor(max_workers=max(1, len(apis))) as pool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.desired import DesiredJob, NoHashes, desire
-from engine.facts import IN_PROGRESS
+from engine.facts import CANCEL_REASON_CODE, IN_PROGRESS, TAG_CANCELED_BY
 from engine.history import History
 from engine.ledger import LedgerRecord
 from engine.plan import Plan, build_plan
@@ -72,6 +72,8 @@ def job_of(d: DesiredJob, job_id: str | None = None, *, status: str = IN_PROGRES
            read: bool = True, **fields: Any) -> RemoteJob:
     """The job the tool made for ``d`` (its tags, and its details where ``read``)."""
     job_id = job_id or d.job_id
+    if TAG_CANCELED_BY in (tags or {}):  # the tool cancels with a reasonCode of its own
+        fields.setdefault("reasonCode", CANCEL_REASON_CODE)
     return remote_job(job_id, status=status, created_at=created_at,
                       tags=tags_of(d) if tags is None else tags,
                       detail=detail_of(d, job_id, **fields) if read else None,

@@ -1137,3 +1137,37 @@ def test_plan__update_of_fields__records_the_mutable_hash_it_sends(want: Want) -
     update = only(plan_of([d], job_of(ran)), Update)
     assert update.set_tags.get(TAG_MUTABLE_HASH) == d.mutable_hash
     assert not any(c.path.startswith("tags.") for c in update.diff)
+
+
+def test_plan__marked_by_the_tool_but_canceled_by_a_hand__not_rolled_out_again(
+        want: Want) -> None:
+    # An apply cut short between the mark and CancelJob, then a hand canceled the job.
+    v1, v2 = want(BASE), want(OTHER)
+    marked = job_of(v1, status=CANCELED, tags=tags_of(v1, {TAG_CANCELED_BY: "replace:x"}),
+                    reasonCode="operator")
+    plan = plan_of([v1], marked, job_of(v2, created_at=DAY.format(2)))
+    assert not any(isinstance(a, Create | Replace) for a in plan.actions)
+    cancel = only(plan, Cancel)
+    assert cancel.job_id == v2.job_id
+    assert any("stopped by a hand" in n for n in plan.notes)
+
+
+def test_details_needed__a_life_marked_as_the_tools_cancel__described_to_confirm(
+        want: Want) -> None:
+    d = want()
+    marked = job_of(d, status=CANCELED, tags=tags_of(d, {TAG_CANCELED_BY: "prune"}),
+                    read=False)
+    needs = details_needed([region_of([d], marked)])
+    assert needs == {REGION: {d.job_id: False}}
+
+
+def test_plan__two_names_swapped__both_jobs_renamed_nothing_rolled_out_again(
+        want_all: WantAll) -> None:
+    before = want_all({"a.yaml": BASE, "b.yaml": OTHER})
+    after = want_all({"a.yaml": OTHER, "b.yaml": BASE})
+    plan = plan_of(after, *(job_of(d) for d in before))
+    renames = sorted((a.name, a.job_id, a.old_name) for a in plan.actions
+                     if isinstance(a, Rename))
+    by_name = {d.name: d for d in before}
+    assert renames == [("a", by_name["b"].job_id, "b"), ("b", by_name["a"].job_id, "a")]
+    assert len(plan.actions) == 2 and plan.orphans == ()

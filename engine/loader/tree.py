@@ -181,6 +181,7 @@ def load_tree(root: Path) -> Tree:
                                      "no such folder; create it or name the rollouts folder"))
         return tree
     digest = hashlib.blake2b(digest_size=16)
+    _read_above(tree, digest)
     for parts, name_of_path in _manifest_files(root):
         name = parts[-1]
         if not name.startswith("_"):
@@ -210,6 +211,60 @@ def load_tree(root: Path) -> Tree:
                                          "rename it"))
     tree.settings_digest = digest.hexdigest()
     return tree
+
+
+def find_rollouts(folder: Path) -> Path:
+    """The folder a command reads: ``folder`` where it exists; the default ``rollouts``
+    is found as git finds ``.git``, from the working folder upwards (inside the repository),
+    so every command works from any subfolder."""
+    if folder != Path("rollouts") or folder.is_dir():
+        return folder
+    here = Path.cwd()
+    repo_root = find_repo_root(here)
+    for above in (here, *here.parents):
+        if (above / "rollouts").is_dir():
+            return above / "rollouts"
+        if above == repo_root:
+            break
+    return folder
+
+
+def top_of(root: Path) -> Path:
+    """The top of the rollouts folder that holds ``root``: the nearest folder at or above it
+    (inside its repository) with a ``_config.yaml``; ``root`` itself where none has one."""
+    repo_root = find_repo_root(root)
+    for folder in (root, *root.parents):
+        if any((folder / name).is_file() for name in CONFIG_NAMES):
+            return folder
+        if folder == repo_root:
+            break
+    return root
+
+
+def _read_above(tree: Tree, digest: Any) -> None:
+    """A subfolder planned on its own reads the top's ``_config.yaml`` and the
+    ``_defaults.yaml`` of every folder between the top and it, as a plan of the top would."""
+    root = tree.root
+    top = top_of(root)
+    if top == root:
+        return
+    folders = [f for f in root.parents if f == top or top in f.parents]
+    for folder in reversed(folders):  # top first
+        for name in (*CONFIG_NAMES, *DEFAULTS_NAMES):
+            path = folder / name
+            if not path.is_file() or (name in CONFIG_NAMES and folder != top):
+                continue
+            raw = read_raw(path)
+            digest.update(str(path).encode() + b"\0"
+                          + (b"" if isinstance(raw, OSError) else raw) + b"\0")
+            doc = _read_settings(path, tree.problems, raw)
+            if doc is None:
+                continue
+            if name in CONFIG_NAMES:
+                tree.config = doc
+            else:
+                _check_defaults(doc, tree.problems)
+                tree.defaults[path.parent] = doc
 
 
 def _read_settings(path: Path, problems: list[Problem],

@@ -213,6 +213,9 @@ def _cancel_job(self: IoTResponse) -> ActionResult:
     if job.status in ("COMPLETED", "DELETION_IN_PROGRESS"):
         # CancelJob models InvalidRequestException for this, not moto's state-transition error.
         raise InvalidRequestException(f"Job {job.job_id} is {job.status} and cannot be canceled")
+    if job.status == "CANCELED":  # canceled already: who canceled it, and why, stays
+        return ActionResult({"jobArn": job.job_arn, "jobId": job.job_id,
+                             "description": job.description})
     job.status = "CANCELED"
     job.reason_code = self._get_param("reasonCode") or job.reason_code
     job.comment = self._get_param("comment") or job.comment
