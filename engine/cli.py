@@ -334,11 +334,15 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
 
     with errors_to_exit(output):
         statuses = look()
-        show(statuses)
+        if output != "json":  # JSON is one document: the state the watch ends on
+            show(statuses)
         while watch and any(s.moving for s in statuses):
             time.sleep(interval)
             statuses = look()
             if output == "text" and sys.stdout.isatty():
                 click.clear()
+            if output != "json":
+                show(statuses)
+        if output == "json":
             show(statuses)
     sys.exit(0)

@@ -78,8 +78,10 @@ class RolloutStatus:
 
     @property
     def moving(self) -> bool:
-        """Devices are being rolled out to now (a scheduled job waits for its start)."""
-        return self.status == IN_PROGRESS
+        """Devices are being rolled out to now: a scheduled job waits for its start, and a
+        CONTINUOUS job whose devices have all finished waits for things to join."""
+        pending = self.counts.get("in progress", 0) + self.counts.get("queued", 0)
+        return self.status == IN_PROGRESS and (self.total == 0 or pending > 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "jobId": self.job_id, "region": self.region,

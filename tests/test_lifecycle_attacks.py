@@ -567,3 +567,18 @@ def test_rename_to_a_name_whose_old_job_the_tool_canceled__takes_over_not_re_run
     apply_run(run)
     assert {j for j, s in jobs().items() if s == "IN_PROGRESS"} == running
     assert_converged(root, {"a": "1.0"})
+
+
+def test_cli_status_watch_with_json_output__exactly_one_json_document(
+        tmp_path: Path) -> None:
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0", targets="[thinggroup/g1]")})
+    applied = run_cli(root.parent, "apply", "--sandbox", "--auto-approve", "--output", "json")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    done = run_cli(root.parent, "status", "--sandbox", "--watch", "--interval", "0.1",
+                   "--output", "json")
+    assert done.returncode == 0, done.stderr
+    try:
+        body = json.loads(done.stdout)
+    except ValueError as exc:
+        pytest.fail(f"stdout is not one JSON document ({exc}): {done.stdout[:300]!r}...")
+    assert body["success"] is True

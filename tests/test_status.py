@@ -111,3 +111,14 @@ def test_sandbox_devices__a_continuous_job_never_completes(aws: None) -> None:
     assert backend.jobs["snap"].status in ("COMPLETED", "CANCELED")
     assert backend.jobs["cont"].status == "IN_PROGRESS"
     assert backend.jobs["cont"].job_process_details["numberOfQueuedThings"] == 0
+
+
+def test_status__continuous_job_with_every_device_done__not_moving(tmp_path: Path) -> None:
+    from engine.status import RolloutStatus
+
+    def status(**counts: int) -> RolloutStatus:
+        return RolloutStatus("cfg", "cfg-1", "eu-west-1", "IN_PROGRESS", counts, "", ())
+
+    assert not status(succeeded=40, failed=2).moving  # waits for things to join
+    assert status(succeeded=10, queued=30).moving
+    assert status().moving  # just created: nothing counted yet
