@@ -55,7 +55,7 @@ class DesiredJob:
     request: dict[str, Any]  # CreateJob parameters less jobId and tags
     rerun: int | None
     tags: dict[str, str]  # compared: the user's, and the tool's project, name and spec hash
-    creation_tags: dict[str, str]  # written at creation only: source, commit
+    commit: str | None  # HEAD of the work tree, written at creation
     spec_hash: str
     source: str
     file: str
@@ -76,6 +76,14 @@ class DesiredJob:
     def mutable_hash(self) -> str:
         """The hash of the normalised mutable fields (the tag ``rollouts:mutable-hash``)."""
         return spec_hash(self.mutable)
+
+    @property
+    def creation_tags(self) -> dict[str, str]:
+        """The tags written at creation only: the manifest's path and the commit."""
+        tags = {TAG_SOURCE: self.source}
+        if self.commit:
+            tags[TAG_COMMIT] = self.commit
+        return tags
 
     def job_id_of_life(self, life: int) -> str:
         """The jobId of the revision's ``life``-th job (a pinned id has only one life)."""
@@ -101,11 +109,8 @@ def desire(job: ValidJob, *, project: str, account: str, region: str, commit: st
         hashes.put(job, context, digest)
     pinned = job.job_id is not None
     tags = {**user_tags, TAG_PROJECT: project, TAG_NAME: job.name, TAG_SPEC_HASH: digest}
-    creation = {TAG_SOURCE: job.source}
-    if commit:
-        creation[TAG_COMMIT] = commit
     return DesiredJob(project=project, name=job.name, account=account, region=region,
                       job_id=job.job_id or derived_job_id(job.name, digest), pinned=pinned,
-                      request=request, rerun=rerun, tags=tags, creation_tags=creation,
+                      request=request, rerun=rerun, tags=tags, commit=commit,
                       spec_hash=digest, source=job.source, file=job.file, line=job.line,
                       valid=job)

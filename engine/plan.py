@@ -127,8 +127,9 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
         orphans = list(region.orphans)
         finished = list(region.finished_elsewhere)
         claims = swapped(region)
+        claimed = frozenset(job.job_id for job in claims.values())
         for rollout in region.rollouts:
-            _plan_rollout(rollout, orphans, finished, claims, history, now, out)
+            _plan_rollout(rollout, orphans, finished, claims, claimed, history, now, out)
         for job in orphans:
             out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
             if prune:
@@ -161,8 +162,8 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
 
 
 def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[RemoteJob],
-                  claims: dict[str, RemoteJob], history: History | None,
-                  now: datetime | None, out: _Out) -> None:
+                  claims: dict[str, RemoteJob], claimed: frozenset[str],
+                  history: History | None, now: datetime | None, out: _Out) -> None:
     d = rollout.desired
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
@@ -172,12 +173,14 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
         out.actions.append(Conflict(d, d.job_id, fields, tuple(diff)))
         return
     revision = rollout.revision()
-    for job in revision:  # a pinned job renamed with its rollout is git's, not an orphan
-        for pool in (orphans, finished):
-            if job in pool:
-                pool.remove(job)
-    claimed = {job.job_id for job in claims.values()}
-    others = [j for j in rollout.others_active() if j.job_id not in claimed]
+    for pool in (orphans, finished):  # a pinned job renamed with its rollout is git's
+        if pool:
+            for job in revision:
+                if job in pool:
+                    pool.remove(job)
+    others = rollout.others_active()
+    if claimed:
+        others = [j for j in others if j.job_id not in claimed]
     current = [j for j in revision if j.active]
     if current:
         keep = current[0]

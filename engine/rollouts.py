@@ -11,6 +11,7 @@ GetJobDocument (``details_needed`` says which jobs need that read).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.desired import DesiredJob
 from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
@@ -33,15 +34,16 @@ def templated(d: DesiredJob) -> bool:
     return "jobTemplateArn" in d.request
 
 
-@dataclass(frozen=True)
-class Rollout:
-    """One rollout of git in one region, with every job of it that AWS holds."""
+class Rollout(NamedTuple):
+    """One rollout of git in one region, with every job of it that AWS holds (a named
+    tuple: a plan makes one per manifest, and a tuple is the cheapest immutable record)."""
 
     desired: DesiredJob
     jobs: tuple[RemoteJob, ...]  # this project's (or the first version's) jobs of this name
     pinned: RemoteJob | None  # the job holding a pinned jobId, whoever made it
     region_ids: frozenset[str] = frozenset()  # every jobId AWS holds in the region
     namesake: RemoteJob | None = None  # the job holding the derived jobId, whoever made it
+    lives: tuple[RemoteJob, ...] = ()  # the jobs that run git's revision (see ``lives_of``)
 
     def held(self, job_id: str) -> bool:
         """AWS holds ``job_id`` in the region, whoever made the job."""
@@ -54,22 +56,14 @@ class Rollout:
         return (*self.jobs, self.pinned)
 
     def revision(self) -> list[RemoteJob]:
-        """The jobs that run git's revision (every life of it), newest first. A pinned
-        jobId is the revision's one life: only the job holding it, if its content is git's."""
-        d = self.desired
-        if d.pinned:
-            pinned = self.pinned
-            return [pinned] if pinned is not None and same_revision(pinned, d) else []
-        found = [j for j in self.candidates() if same_revision(j, d)]
-        if len(found) > 1:
-            found.sort(key=lambda j: j.created_at, reverse=True)
-        return found
+        """The jobs that run git's revision (every life of it), newest first."""
+        return list(self.lives)
 
     def others_active(self) -> list[RemoteJob]:
         """Active jobs of the rollout that run another revision (for a pinned rollout, every
         active job but the pinned one)."""
-        if not self.jobs:
-            return []
+        if len(self.jobs) <= len(self.lives) and not self.desired.pinned:
+            return []  # every job of the rollout is a life of git's revision
         if self.desired.pinned:
             return [j for j in self.jobs if j.active and j.job_id != self.desired.job_id]
         return [j for j in self.jobs
@@ -88,6 +82,18 @@ class Region:
     # Finished project jobs of names not in git (completed, or stopped by a hand or an
     # abort): a rollout renamed after it finished is still finished.
     finished_elsewhere: tuple[RemoteJob, ...] = ()
+
+
+def lives_of(d: DesiredJob, jobs: tuple[RemoteJob, ...],
+             pinned: RemoteJob | None) -> tuple[RemoteJob, ...]:
+    """The jobs that run ``d``'s revision, newest first. A pinned jobId is the revision's
+    one life: only the job holding it, if its content is git's."""
+    if d.pinned:
+        return (pinned,) if pinned is not None and same_revision(pinned, d) else ()
+    found = [j for j in jobs if same_revision(j, d)]
+    if len(found) > 1:
+        found.sort(key=lambda j: j.created_at, reverse=True)
+    return tuple(found)
 
 
 def in_scope(source: str | None, scope: str) -> bool:
@@ -124,12 +130,14 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             finished.append(job)
     ids = frozenset(state.jobs)
     empty: tuple[RemoteJob, ...] = ()
-    rollouts = tuple(
-        Rollout(d, _by_id(by_name[d.name]) if d.name in by_name else empty,
-                state.jobs.get(d.job_id) if d.pinned else None, ids,
-                None if d.pinned else state.jobs.get(d.job_id))
-        for d in here)
-    return Region(state.region, rollouts, tuple(sorted(orphans, key=lambda j: j.job_id)),
+    rollouts = []
+    for d in here:
+        jobs = _by_id(by_name[d.name]) if d.name in by_name else empty
+        at_id = state.jobs.get(d.job_id)
+        pinned = at_id if d.pinned else None
+        rollouts.append(Rollout(d, jobs, pinned, ids, None if d.pinned else at_id,
+                                lives_of(d, jobs, pinned)))
+    return Region(state.region, tuple(rollouts), tuple(sorted(orphans, key=lambda j: j.job_id)),
                   tuple(sorted(strays, key=lambda j: j.job_id)), state,
                   tuple(sorted(finished, key=lambda j: j.job_id)))
 
@@ -155,17 +163,19 @@ def swapped(region: Region) -> dict[str, RemoteJob]:
     """Running jobs that git now names otherwise, by the rollout that takes them over: a
     job of rollout B runs A's revision, and git's B wants another (two names swapped, or
     one rollout's content moved to another name). Each job is taken once."""
+    # Rollouts that would create a job: git's revision neither runs nor ran to an end.
+    takers = [r for r in region.rollouts
+              if not r.desired.pinned and not any(j.active for j in r.lives)
+              and not (r.lives and finished_state(list(r.lives)) is not None)]
+    if not takers:
+        return {}
     wanted = {r.desired.name: r.desired.spec_hash for r in region.rollouts}
     free = [job for r in region.rollouts for job in r.jobs
             if job.active and job.project == r.desired.project
             and job.tag(TAG_SPEC_HASH) != wanted[r.desired.name]]
     out: dict[str, RemoteJob] = {}
-    for rollout in region.rollouts:
+    for rollout in takers:
         d = rollout.desired
-        revision = rollout.revision()
-        if d.pinned or any(j.active for j in revision) or (
-                revision and finished_state(revision) is not None):
-            continue  # git's revision runs, or ran and is not run again: nothing to take
         for job in free:
             if job.tag(TAG_SPEC_HASH) == d.spec_hash and job.name != d.name:
                 out[d.name] = job
