@@ -10,6 +10,7 @@ GetJobDocument (``details_needed`` says which jobs need that read).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -41,7 +42,7 @@ class Rollout(NamedTuple):
     desired: DesiredJob
     jobs: tuple[RemoteJob, ...]  # this project's (or the first version's) jobs of this name
     pinned: RemoteJob | None  # the job holding a pinned jobId, whoever made it
-    region_ids: frozenset[str] = frozenset()  # every jobId AWS holds in the region
+    region_ids: Container[str] = frozenset()  # every jobId AWS holds in the region
     namesake: RemoteJob | None = None  # the job holding the derived jobId, whoever made it
     lives: tuple[RemoteJob, ...] = ()  # the jobs that run git's revision (see ``lives_of``)
 
@@ -128,7 +129,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             (strays if owner is None else orphans).append(job)
         elif owner is not None and not job.canceled_by_tool:
             finished.append(job)
-    ids = frozenset(state.jobs)
+    ids = state.jobs.keys()  # a view, not a copy: the region may hold 100,000 jobs
     empty: tuple[RemoteJob, ...] = ()
     rollouts = []
     for d in here:

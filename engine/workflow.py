@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
-from engine.desired import DesiredJob, desire
+from engine.desired import DesiredJob, desire_all
 from engine.errors import ConfigError, InvalidManifests, Problem
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
@@ -124,10 +124,9 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
     account = apis[default_region].account()
     project, note = project_of(validation)
     commit = git_commit(validation.repo_root)
-    hashes = validation.spec_hashes
-    desired = [desire(job, project=project, account=account,
-                      region=job.region or default_region, commit=commit, hashes=hashes)
-               for job in validation.jobs]
+    desired = desire_all(validation.jobs, project=project, account=account,
+                         default_region=default_region, commit=commit,
+                         hashes=validation.spec_hashes)
     problems = [p for d in desired for p in foreign_targets(d, account)]
     problems += pinned_clashes(desired)
     if problems:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from engine.aws import WRITE_OPERATIONS, Connection
-from engine.desired import DesiredJob, NoHashes, desire
+from engine.desired import DesiredJob, NoHashes, desire, desire_all
 from engine.history import History
 from engine.ledger import FileLedger, LedgerRecord
 from engine.plan import build_plan
@@ -149,8 +149,8 @@ def test_bench__cold_and_warm_plan_against_in_sync_snapshot(
     # The remote snapshot, in sync with the manifests, is made once, outside the timing.
     def resolve(jobs: list[ValidJob], validation: Validation | None = None) -> list[DesiredJob]:
         hashes = validation.spec_hashes if validation is not None else NoHashes()
-        return [desire(j, project=PROJECT, account=ACCOUNT, region=REGION, commit=None,
-                       hashes=hashes) for j in jobs]
+        return desire_all(jobs, project=PROJECT, account=ACCOUNT, default_region=REGION,
+                          commit=None, hashes=hashes)  # as the workflow resolves
 
     first = resolve(validate_folder(root).jobs)
     snapshot = RemoteState(REGION, {
