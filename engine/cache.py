@@ -36,7 +36,7 @@ from typing import Any
 from engine import __version__
 from engine.files import read_bounded
 
-FORMAT = 4
+FORMAT = 5
 
 
 @dataclass
@@ -84,9 +84,7 @@ class ValidationCache:
         self.entries: dict[str, Entry] = {}
         self.used: set[str] = set()
         self.changed = False
-        # "<entry key>#<job index>@<account>/<region>" -> spec hash, worked out by a plan
-        self.hashes: dict[str, str] = {}
-        self.hashes_at_load = 0
+        self.hashes_added = False  # a plan worked out a spec hash the entries lacked
         self.started_ns = time.time_ns()  # before any file of this run is looked at
         # relative path -> (signature, key, when taken): files read by an earlier run
         self.paths: dict[str, tuple[Signature, str, int]] = {}
@@ -113,16 +111,30 @@ class ValidationCache:
                                       [(p, d) for p, d in raw["deps"]])
         self.paths = {relative: (tuple(sig), key, taken)
                       for relative, (sig, key, taken) in data.get("paths", {}).items()}
-        hashes = data.get("hashes", {})
-        self.hashes = dict(hashes) if isinstance(hashes, dict) else {}
-        self.hashes_at_load = len(self.hashes)
+
+    def _hashes(self, job_key: str) -> dict[str, str] | None:
+        """The spec hashes kept with the job ``<entry key>#<index>``, by "account/region"."""
+        entry_key, _, index = job_key.partition("#")
+        entry = self.entries.get(entry_key)
+        if entry is None or not index.isdigit() or int(index) >= len(entry.jobs):
+            return None
+        job = entry.jobs[int(index)]
+        hashes = job.get("hashes")
+        if not isinstance(hashes, dict):
+            hashes = job["hashes"] = {}
+        return hashes
 
     def spec_hash(self, job_key: str, context: str) -> str | None:
         """The spec hash a run worked out for the job ``job_key`` in ``context``."""
-        return self.hashes.get(f"{job_key}@{context}")
+        hashes = self._hashes(job_key)
+        digest = hashes.get(context) if hashes is not None else None
+        return digest if isinstance(digest, str) else None
 
     def remember_hash(self, job_key: str, context: str, digest: str) -> None:
-        self.hashes[f"{job_key}@{context}"] = digest
+        hashes = self._hashes(job_key)
+        if hashes is not None:
+            hashes[context] = digest
+            self.hashes_added = True
 
     def known_key(self, relative: str, sig: Signature) -> str | None:
         """The key of a file whose signature says it is as an earlier run read it."""
@@ -160,16 +172,14 @@ class ValidationCache:
         """Write the entries used in this run (others are gone), atomically."""
         gc.unfreeze()
         if (not self.changed and self.used == set(self.entries)
-                and len(self.hashes) == self.hashes_at_load and self.paths_seen == self.paths):
+                and not self.hashes_added and self.paths_seen == self.paths):
             return
         kept = {k: e for k, e in self.entries.items() if k in self.used}
         body = {"format": FORMAT, "context": self.context,
                 "entries": {k: {"jobs": e.jobs, "problems": e.problems, "deps": e.deps}
                             for k, e in kept.items()},
                 "paths": {relative: known for relative, known in self.paths_seen.items()
-                          if known[1] in kept},
-                "hashes": {k: v for k, v in self.hashes.items()
-                           if k.partition("#")[0] in kept}}
+                          if known[1] in kept}}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".validation-")

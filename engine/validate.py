@@ -133,9 +133,10 @@ def validate_folder(root: Path, *, now: datetime | None = None,
                 continue
         first_problem, first_job = len(result.problems), len(result.jobs)
         deps: list[tuple[str, str | None]] = []
-        for index, source in enumerate(tree.jobs_of(Path(name), raw)):
-            job = _validate_job(source, tree, now, result.problems, deps,
-                                f"{key}#{index}" if key is not None else None)
+        for source in tree.jobs_of(Path(name), raw):
+            # The job's place among the file's valid jobs: its place in the cache entry.
+            memo = f"{key}#{len(result.jobs) - first_job}" if key is not None else None
+            job = _validate_job(source, tree, now, result.problems, deps, memo)
             if job is not None:
                 result.jobs.append(job)
         if cache is not None and key is not None:
