@@ -115,7 +115,10 @@ class _Out:
     completed: int = 0
 
     def seen(self, job: RemoteJob, region: str) -> None:
-        self.fingerprints.setdefault(region, {})[job.job_id] = job.fingerprint
+        jobs = self.fingerprints.get(region)
+        if jobs is None:
+            jobs = self.fingerprints[region] = {}
+        jobs[job.job_id] = job.fingerprint
 
 
 def build_plan(project: str, regions: list[Region], history: History | None, *,
@@ -185,7 +188,8 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
     if current:
         keep = current[0]
         _in_place(d, keep, out)
-        _make_way(d, [*others, *current[1:]], keep.job_id, out)
+        if others or len(current) > 1:
+            _make_way(d, [*others, *current[1:]], keep.job_id, out)
         if history is not None and keep.project == d.project and not history.created(
                 d.region, keep.job_id):
             out.unrecorded.append(Unrecorded(d, keep.job_id))
