@@ -104,7 +104,8 @@ def desire_all(jobs: list[ValidJob], *, project: str, account: str, default_regi
     The validated folder's objects are moved out of the cyclic collector's sight first
     (``gc.freeze``; reference counting still frees them): what resolving and planning
     allocate would otherwise make it scan that whole heap again and again (at 10,000
-    manifests, longer than the work itself).
+    manifests, longer than the work itself). The caller unfreezes once the plan is made
+    (``engine.workflow``).
     """
     gc.freeze()
     return [desire(job, project=project, account=account,

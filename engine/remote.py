@@ -151,15 +151,10 @@ def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterabl
     # Running jobs the ledger names that the bulk answer left out: a job the tagging API has
     # not caught up with, or one the first version made under a jobId of its own.
     running = {job_id for job_id in known if job_id in summaries and summaries[job_id].active}
-    unread = sorted(((fallback | hinted | running | set(ids)) & set(summaries)) - set(tags))
-
-    def read(job_id: str) -> tuple[str, dict[str, str]]:
-        return job_id, api.tags(summaries[job_id].arn)
-
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        tags.update(pool.map(read, unread))
+    unread = ((fallback | hinted | running | set(ids)) & set(summaries)) - set(tags)
     jobs = {job_id: replace(job, tags=tags.get(job_id)) for job_id, job in summaries.items()}
-    return RemoteState(api.region, jobs, tuple(notes), frozenset(unread))
+    return reread_tags(api, RemoteState(api.region, jobs, tuple(notes), frozenset(unread)),
+                       unread)
 
 
 def read_running_tags(api: IotApi, state: RemoteState) -> RemoteState:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
-from engine.facts import ACTIVE, COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
+from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
 from engine.remote import RemoteJob, RemoteState
 from engine.spec import as_compared_to, compared_tags
 
@@ -166,7 +166,7 @@ def swapped(region: Region) -> dict[str, RemoteJob]:
     one rollout's content moved to another name). Each job is taken once."""
     # Rollouts that would create a job: git's revision neither runs nor ran to an end.
     takers = [r for r in region.rollouts
-              if not r.desired.pinned and not _running(r.lives)
+              if not r.desired.pinned and not any(j.active for j in r.lives)
               and not (r.lives and finished_state(list(r.lives)) is not None)]
     if not takers:
         return {}
@@ -183,13 +183,6 @@ def swapped(region: Region) -> dict[str, RemoteJob]:
                 free.remove(job)
                 break
     return out
-
-
-def _running(jobs: tuple[RemoteJob, ...]) -> bool:
-    for job in jobs:  # noqa: SIM110 - a loop, not any(): it runs once per rollout per plan
-        if job.status in ACTIVE:
-            return True
-    return False
 
 
 def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:

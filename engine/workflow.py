@@ -7,6 +7,7 @@ plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -179,6 +180,16 @@ def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = No
                 prune: bool = False, now: datetime | None = None,
                 ledger_override: Ledger | None = None) -> PlanRun:
     """Validate, resolve, read the ledger and AWS, and plan. Raises InvalidManifests."""
+    try:
+        return _plan_folder(folder, connection, ledger=ledger, prune=prune, now=now,
+                            ledger_override=ledger_override)
+    finally:
+        gc.unfreeze()  # what desire_all froze: a long-lived caller collects it again
+
+
+def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
+                 prune: bool, now: datetime | None,
+                 ledger_override: Ledger | None) -> PlanRun:
     resolved = resolve_folder(folder, connection)
     validation, desired = resolved.validation, resolved.desired
     config = validation.config
@@ -273,7 +284,10 @@ def ledger_warning(run: PlanRun) -> str | None:
 
 def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
     """The status of every rollout in ``folder``: its current job and how far it got."""
-    resolved = resolve_folder(folder, connection)
+    try:
+        resolved = resolve_folder(folder, connection)
+    finally:
+        gc.unfreeze()  # what desire_all froze
 
     def region_status(region: str) -> list[RolloutStatus]:
         api = resolved.apis[region]

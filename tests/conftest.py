@@ -82,6 +82,13 @@ def moto_server():  # type: ignore[no-untyped-def]
     server.stop()
 
 
+@pytest.fixture
+def server(moto_server: str) -> str:
+    """The session's moto server, emptied for this test."""
+    reset_moto(moto_server)
+    return moto_server
+
+
 def reset_moto(server: str) -> None:
     """Empty a moto server's simulated accounts."""
     request = urllib.request.Request(f"{server}/moto-api/reset", method="POST")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, cli_env, make_repo, reset_moto
+from .conftest import REPO, cli_env, make_repo
 
 FW = """\
 targets: [thinggroup/fleet]
@@ -22,11 +22,6 @@ abortConfig:
     - {failureType: FAILED, action: CANCEL, thresholdPercentage: 10, minNumberOfExecutedThings: 5}
 """
 
-
-@pytest.fixture
-def server(moto_server: str) -> str:
-    reset_moto(moto_server)
-    return moto_server
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from .conftest import ACCOUNT, REGION, cli_env, make_repo, reset_moto
+from .conftest import ACCOUNT, REGION, cli_env, make_repo
 
 PROJECT = "acme-fleet"
 OTHER_REGION = "us-east-1"
@@ -214,11 +214,6 @@ class Aws:
         assert job.status == "CANCELED", job
         assert job.tags.get("rollouts:canceled-by") == reason, job.tags
 
-
-@pytest.fixture
-def server(moto_server: str) -> str:
-    reset_moto(moto_server)
-    return moto_server
 
 
 @pytest.fixture

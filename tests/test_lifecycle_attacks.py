@@ -19,7 +19,7 @@ from engine.ledger import FileLedger
 from engine.sandbox import moto_jobs
 from engine.workflow import PlanRun, apply_run, plan_folder
 
-from .conftest import REGION, cli_env, make_repo, reset_moto
+from .conftest import REGION, cli_env, make_repo
 
 PROJECT = "acme"
 
@@ -341,11 +341,6 @@ def assert_json_failure(done: subprocess.CompletedProcess[str]) -> dict[str, Any
     assert body["success"] is False, body
     return body
 
-
-@pytest.fixture
-def server(moto_server: str) -> str:
-    reset_moto(moto_server)
-    return moto_server
 
 
 @pytest.fixture
