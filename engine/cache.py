@@ -29,18 +29,18 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine import __version__
 from engine.files import read_bounded
 
-FORMAT = 5
+FORMAT = 6
 
 
-@dataclass
-class Entry:
+class Entry(NamedTuple):
+    """What one manifest file validated to (kept in the file as a plain tuple)."""
+
     jobs: list[dict[str, Any]]
     problems: list[dict[str, Any]]
     deps: list[tuple[str, str | None]]  # document files read: path, digest (None: absent)
@@ -81,7 +81,8 @@ class ValidationCache:
     def __init__(self, path: Path, context: str) -> None:
         self.path = path
         self.context = context
-        self.entries: dict[str, Entry] = {}
+        # key -> (jobs, problems, deps) as read: an Entry is made only for an entry used
+        self.entries: dict[str, tuple[Any, ...]] = {}
         self.used: set[str] = set()
         self.changed = False
         self.hashes_added = False  # a plan worked out a spec hash the entries lacked
@@ -106,22 +107,26 @@ class ValidationCache:
         if (not isinstance(data, dict) or data.get("format") != FORMAT
                 or data.get("context") != context):
             return  # another version of the tool, or another folder set-up
-        for key, raw in data.get("entries", {}).items():
-            self.entries[key] = Entry(raw["jobs"], raw["problems"],
-                                      [(p, d) for p, d in raw["deps"]])
-        self.paths = {relative: (tuple(sig), key, taken)
-                      for relative, (sig, key, taken) in data.get("paths", {}).items()}
+        entries, paths = data.get("entries"), data.get("paths")
+        if isinstance(entries, dict) and isinstance(paths, dict):
+            self.entries, self.paths = entries, paths  # as written: tuples stay tuples
+
+    def _entry(self, key: str) -> Entry | None:
+        raw = self.entries.get(key)
+        if not isinstance(raw, tuple) or len(raw) != 3:
+            return None  # absent, or damaged
+        return Entry(*raw)
 
     def _hashes(self, job_key: str) -> dict[str, str] | None:
         """The spec hashes kept with the job ``<entry key>#<index>``, by "account/region"."""
         entry_key, _, index = job_key.partition("#")
-        entry = self.entries.get(entry_key)
-        if entry is None or not index.isdigit() or int(index) >= len(entry.jobs):
-            return None
-        job = entry.jobs[int(index)]
-        hashes = job.get("hashes")
-        if not isinstance(hashes, dict):
-            hashes = job["hashes"] = {}
+        try:
+            job = self.entries[entry_key][0][int(index)]
+            hashes: dict[str, str] = job.get("hashes")
+            if not isinstance(hashes, dict):
+                hashes = job["hashes"] = {}
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return None  # not in the cache, or damaged
         return hashes
 
     def spec_hash(self, job_key: str, context: str) -> str | None:
@@ -141,9 +146,12 @@ class ValidationCache:
         known = self.paths.get(relative)
         if known is None:
             return None
-        recorded, key, taken = known
-        if recorded != sig or max(sig[1], sig[2]) >= taken - RACY_NS:
-            return None
+        try:
+            recorded, key, taken = known
+            if recorded != sig or max(sig[1], sig[2]) >= taken - RACY_NS:
+                return None
+        except (TypeError, ValueError):
+            return None  # damaged
         self.paths_seen[relative] = known
         return key
 
@@ -157,14 +165,17 @@ class ValidationCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> Entry | None:
-        entry = self.entries.get(key)
-        if entry is None or any(digest_file(p) != d for p, d in entry.deps):
-            return None
+        entry = self._entry(key)
+        try:
+            if entry is None or any(digest_file(p) != d for p, d in entry.deps):
+                return None
+        except (TypeError, ValueError):
+            return None  # damaged
         self.used.add(key)
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        self.entries[key] = entry
+        self.entries[key] = tuple(entry)
         self.used.add(key)
         self.changed = True
 
@@ -176,8 +187,7 @@ class ValidationCache:
             return
         kept = {k: e for k, e in self.entries.items() if k in self.used}
         body = {"format": FORMAT, "context": self.context,
-                "entries": {k: {"jobs": e.jobs, "problems": e.problems, "deps": e.deps}
-                            for k, e in kept.items()},
+                "entries": {k: tuple(e) for k, e in kept.items()},
                 "paths": {relative: known for relative, known in self.paths_seen.items()
                           if known[1] in kept}}
         try:

@@ -42,7 +42,7 @@ from engine.rollouts import (
     swapped,
 )
 from engine.schema.rules import clock_findings
-from engine.spec import as_compared_to, compared_tags, picked_mutable, readable
+from engine.spec import as_compared_to, compared_tags, readable, same_mutable
 
 SUMMARY_KEYS = ("create", "update", "replace", "rename", "adopt", "cancel")
 
@@ -168,6 +168,10 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
                   claims: dict[str, RemoteJob], claimed: frozenset[str],
                   history: History | None, now: datetime | None, out: _Out) -> None:
     d = rollout.desired
+    lives = rollout.lives
+    if len(rollout.jobs) == 1 and lives and lives[0].active and not d.pinned:
+        _keep(d, lives[0], history, out)  # the steady state: its one job runs git's revision
+        return
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
         out.seen(pinned, d.region)
@@ -187,12 +191,9 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
     current = [j for j in revision if j.active]
     if current:
         keep = current[0]
-        _in_place(d, keep, out)
+        _keep(d, keep, history, out)
         if others or len(current) > 1:
             _make_way(d, [*others, *current[1:]], keep.job_id, out)
-        if history is not None and keep.project == d.project and not history.created(
-                d.region, keep.job_id):
-            out.unrecorded.append(Unrecorded(d, keep.job_id))
         return
     if revision:
         ended = finished_state(revision)
@@ -230,6 +231,14 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
             _make_way(d, others, applied, out)
             return
     _create(rollout, revision, others, history, now, out)
+
+
+def _keep(d: DesiredJob, job: RemoteJob, history: History | None, out: _Out) -> None:
+    """Git's revision runs as ``job``: brought to the manifest in place, and recorded."""
+    _in_place(d, job, out)
+    if history is not None and job.project == d.project and not history.created(
+            d.region, job.job_id):
+        out.unrecorded.append(Unrecorded(d, job.job_id))
 
 
 def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],
@@ -322,7 +331,7 @@ def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
         kind = Rename
         set_extra = {TAG_SOURCE: d.source}
     if kind is Update and (not job.active or (
-            remote == wanted and picked_mutable(job.detail or {}) == picked_mutable(d.request))):
+            remote == wanted and same_mutable(job.detail or {}, d.request))):
         out.unchanged.append(d.name)  # in sync; or finished, where edits are not attempted
         return
     fields, diff, note = _mutable_change(d, job) if job.active else ({}, [], None)
@@ -356,7 +365,7 @@ def _mutable_change(d: DesiredJob, job: RemoteJob
                     ) -> tuple[dict[str, object], list[FieldChange], str | None]:
     """UpdateJob's fields, their diff, and a note for fields UpdateJob cannot clear."""
     detail = job.detail or {}
-    if picked_mutable(detail) == picked_mutable(d.request):
+    if same_mutable(detail, d.request):
         return {}, [], None  # equal as they stand, so equal once normalised
     before, after = job.mutable, d.mutable
     note = None

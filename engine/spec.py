@@ -98,10 +98,19 @@ def mutable_spec(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def picked_mutable(fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields UpdateJob can change, as they stand. Two that are equal stay equal once
-    normalised (each step maps equal values to equal ones), so an in-sync job can be told
-    without normalising; only a difference needs ``mutable_spec``."""
+    """The fields UpdateJob can change, as they stand."""
     return {k: fields[k] for k in MUTABLE_FIELDS if k in fields}
+
+
+def same_mutable(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two jobs' mutable fields are equal as they stand (a null as good as absent).
+    Two that are equal stay equal once normalised (each step maps equal values to equal
+    ones), so an in-sync job is told without normalising; only a difference needs
+    ``mutable_spec``."""
+    for key in MUTABLE_FIELDS:  # noqa: SIM110 (a loop: all() over a generator costs more)
+        if one.get(key) != other.get(key):
+            return False
+    return True
 
 
 def spec_hash(spec: dict[str, Any]) -> str:

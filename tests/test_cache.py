@@ -79,11 +79,23 @@ def test_damaged_cache__ignored(tmp_path: Path) -> None:
     (root / "a.yaml").write_text("targets: [thing/a]\ndocument: {}\n")
     _cached(root)
     (path,) = _cache_files()
-    body = marshal.loads(path.read_bytes())
-    for entry in body["entries"].values():
-        entry["jobs"][0]["manifest"] = {"targets": "not a list"}
+    written = path.read_bytes()
+    body = marshal.loads(written)
+    for jobs, _problems, _deps in body["entries"].values():
+        jobs[0]["manifest"] = {"targets": "not a list"}
     path.write_bytes(marshal.dumps(body))
     assert _seen(_cached(root)) == _seen(validate_folder(root))
+    # Entries and path records of the wrong shape: each file is validated afresh.
+    for entries, paths in (({k: "junk" for k in body["entries"]}, body["paths"]),
+                           ({k: (1, 2, 3) for k in body["entries"]}, body["paths"]),
+                           ({k: ([1], [], []) for k in body["entries"]}, body["paths"]),
+                           ({k: ([], [], [1]) for k in body["entries"]}, body["paths"]),
+                           (body["entries"], {k: (1, 2) for k in body["paths"]}),
+                           (body["entries"], {k: ("sig", "key", "x") for k in body["paths"]}),
+                           ([], body["paths"])):
+        path.write_bytes(marshal.dumps({**marshal.loads(written), "entries": entries,
+                                        "paths": paths}))
+        assert _seen(_cached(root)) == _seen(validate_folder(root))
     for damage in (b"{not marshal", path.read_bytes()[:40], marshal.dumps([1, 2])):
         path.write_bytes(damage)
         assert _seen(_cached(root)) == _seen(validate_folder(root))
