@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from engine.desired import DesiredJob
 from engine.diff import FieldChange
-from engine.facts import CANCEL_REASON_CODE, TAG_CANCELED_BY
+from engine.facts import CANCEL_REASON_CODE, TAG_CANCELED_BY, TAG_HALTED
 
 Call = tuple[str, dict[str, Any]]
 
@@ -173,6 +173,39 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Halt(_OfJob):
+    """A wave's gate failed: its revision halts for good (no later wave is created). The
+    wave's job is marked with why, and canceled unless the manifest says onFailure: hold."""
+
+    verb: ClassVar[str] = "halt"
+    symbol: ClassVar[str] = "x"
+    job: DesiredJob
+    target: JobRef
+    reason: str
+    cancel: bool
+    diff: tuple[FieldChange, ...] = ()
+
+    @property
+    def job_id(self) -> str:
+        return self.target.job_id
+
+    @property
+    def cancel_reason(self) -> str:
+        """The rollouts:canceled-by mark of a gate's cancel."""
+        return f"gate:{self.job.wave.name if self.job.wave else self.job.name}"
+
+    def calls(self) -> tuple[Call, ...]:
+        marks = {TAG_HALTED: self.reason[:256]}
+        if not self.cancel:
+            return (("TagResource", {"resourceArn": self.target.arn,
+                                     "tags": _tag_list(marks)}),)
+        marks[TAG_CANCELED_BY] = self.cancel_reason
+        return (("TagResource", {"resourceArn": self.target.arn, "tags": _tag_list(marks)}),
+                ("CancelJob", {"jobId": self.target.job_id, "reasonCode": CANCEL_REASON_CODE,
+                               "comment": f"its wave's gate failed: {self.reason}"[:2028]}))
+
+
+@dataclass(frozen=True)
 class Conflict(_OfJob):
     verb: ClassVar[str] = "conflict"
     symbol: ClassVar[str] = "!"
@@ -185,8 +218,8 @@ class Conflict(_OfJob):
         return ()
 
 
-Action = Create | Update | Replace | Rename | Adopt | Cancel | Conflict
-ACTION_TYPES: tuple[type[Action], ...] = (Create, Update, Replace, Rename, Adopt, Cancel,
+Action = Create | Update | Replace | Rename | Adopt | Cancel | Halt | Conflict
+ACTION_TYPES: tuple[type[Action], ...] = (Create, Update, Replace, Rename, Adopt, Cancel, Halt,
                                           Conflict)
 
 

@@ -16,7 +16,18 @@ from datetime import datetime, timezone
 
 from typing_extensions import assert_never
 
-from engine.actions import Action, Adopt, Call, Cancel, Conflict, Create, Rename, Replace, Update
+from engine.actions import (
+    Action,
+    Adopt,
+    Call,
+    Cancel,
+    Conflict,
+    Create,
+    Halt,
+    Rename,
+    Replace,
+    Update,
+)
 from engine.aws import AlreadyExists, AwsError, IotApi
 from engine.desired import DesiredJob
 from engine.facts import (
@@ -132,6 +143,13 @@ def execute(ctx: Context, action: Action) -> str:
         case Cancel():
             return _cancel(ctx, action.region, action.calls(), action.name, action.reason,
                            action.target.spec_hash)
+        case Halt():
+            if not action.cancel:
+                _run(ctx.apis[action.region], action.calls())
+                return f"halted {action.job_id}: {action.reason}"
+            canceled = _cancel(ctx, action.region, action.calls(), action.name,
+                               action.cancel_reason, action.job.spec_hash)
+            return f"halted: {canceled}"
         case Conflict():
             raise AssertionError("a plan with conflicts is never applied")
         case _:

@@ -20,9 +20,13 @@ from engine.facts import (
     TAG_PROJECT,
     TAG_SOURCE,
     TAG_SPEC_HASH,
+    TAG_WAVE,
 )
+from engine.gates import Gate
 from engine.resolve import create_job_request
-from engine.spec import derived_job_id, immutable_spec, mutable_spec, spec_hash
+from engine.schema.models import Manifest
+from engine.schema.waves import wave_data
+from engine.spec import derived_job_id, immutable_spec, mutable_spec, spec_hash, waves_hash
 from engine.validate import ValidJob
 
 
@@ -44,6 +48,22 @@ class NoHashes:
 
 
 @dataclass(frozen=True)
+class WaveOf:
+    """Where a desired job stands in its rollout's waves (DESIGN.md section 8)."""
+
+    name: str
+    index: int
+    count: int  # waves in the rollout
+    gate: Gate
+    promoted: bool  # listed under the manifest's promoted:
+    on_failure: str  # cancel | hold
+
+    @property
+    def last(self) -> bool:
+        return self.index == self.count - 1
+
+
+@dataclass(frozen=True)
 class DesiredJob:
     """Git's revision of a rollout, as the repository wants it."""
 
@@ -62,6 +82,19 @@ class DesiredJob:
     file: str
     line: int
     valid: ValidJob
+    wave: WaveOf | None = None  # for a rollout in waves: which wave this job is
+
+    @property
+    def id_stem(self) -> str:
+        """What a derived jobId starts with: the name, and the wave's for a wave's job."""
+        return self.name if self.wave is None else f"{self.name}-{self.wave.name}"
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The manifest of this job as it is sent (a wave's: the rollout's and the wave's)."""
+        if self.wave is None:
+            return self.valid.manifest
+        return Manifest.model_validate(wave_data(self.valid.data, self.wave.index))
 
     @cached_property
     def spec(self) -> dict[str, Any]:
@@ -88,7 +121,8 @@ class DesiredJob:
 
     def job_id_of_life(self, life: int) -> str:
         """The jobId of the revision's ``life``-th job (a pinned id has only one life)."""
-        return self.job_id if self.pinned else derived_job_id(self.name, self.spec_hash, life)
+        return self.job_id if self.pinned else derived_job_id(self.id_stem, self.spec_hash,
+                                                              life)
 
     def create_request(self, job_id: str) -> dict[str, Any]:
         """The exact CreateJob parameters for this revision as ``job_id``."""
@@ -108,9 +142,16 @@ def desire_all(jobs: list[ValidJob], *, project: str, account: str, default_regi
     (``engine.workflow``).
     """
     gc.freeze()
-    return [desire(job, project=project, account=account,
-                   region=job.region or default_region, commit=commit, hashes=hashes)
-            for job in jobs]
+    out = []
+    for job in jobs:
+        region = job.region or default_region
+        if "waves" in job.data:
+            out += desire_waves(job, project=project, account=account, region=region,
+                                commit=commit, hashes=hashes)
+        else:
+            out.append(desire(job, project=project, account=account, region=region,
+                              commit=commit, hashes=hashes))
+    return out
 
 
 def desire(job: ValidJob, *, project: str, account: str, region: str, commit: str | None,
@@ -131,3 +172,34 @@ def desire(job: ValidJob, *, project: str, account: str, region: str, commit: st
                       request=request, rerun=rerun, tags=tags, commit=commit,
                       spec_hash=digest, source=job.source, file=job.file, line=job.line,
                       valid=job)
+
+
+def desire_waves(job: ValidJob, *, project: str, account: str, region: str,
+                 commit: str | None, hashes: SpecHashes) -> list[DesiredJob]:
+    """A rollout in waves: a desired job per wave, each hashed over the waves up to it."""
+    waves = job.data["waves"]
+    promoted = set(job.data.get("promoted") or ())
+    on_failure = job.data.get("onFailure") or "cancel"
+    rerun = job.data.get("rerun")
+    specs: list[dict[str, Any]] = []
+    out = []
+    for index, wave in enumerate(waves):
+        request = create_job_request(job, account=account, region=region, wave=index)
+        user_tags = {t["Key"]: t.get("Value") or "" for t in request.pop("tags", [])}
+        fields = request if rerun is None else {**request, "rerun": rerun}
+        specs.append({**immutable_spec(fields, request.get("document")), "wave": wave["name"]})
+        context = f"{account}/{region}/{wave['name']}"
+        digest = hashes.get(job, context)
+        if digest is None:
+            digest = waves_hash(specs)
+            hashes.put(job, context, digest)
+        tags = {**user_tags, TAG_PROJECT: project, TAG_NAME: job.name, TAG_SPEC_HASH: digest,
+                TAG_WAVE: wave["name"]}
+        of = WaveOf(wave["name"], index, len(waves), Gate.of(wave.get("gate")),
+                    wave["name"] in promoted, on_failure)
+        out.append(DesiredJob(
+            project=project, name=job.name, account=account, region=region,
+            job_id=derived_job_id(f"{job.name}-{wave['name']}", digest), pinned=False,
+            request=request, rerun=rerun, tags=tags, commit=commit, spec_hash=digest,
+            source=job.source, file=job.file, line=job.line, valid=job, wave=of))
+    return out

@@ -42,12 +42,17 @@ TAG_SPEC_HASH = "rollouts:spec-hash"
 TAG_SOURCE = "rollouts:source"
 TAG_COMMIT = "rollouts:commit"
 TAG_CANCELED_BY = "rollouts:canceled-by"
+# The wave of a rollout in waves that a job runs (DESIGN.md section 8).
+TAG_WAVE = "rollouts:wave"
+# On a wave's job whose gate failed: why. The revision halts for good (no later wave).
+TAG_HALTED = "rollouts:halted"
 # The hash of the mutable fields the tool last sent (CreateJob, UpdateJob): a finished job
 # cannot be read for them without a DescribeJob each plan, so the tag tells an edit.
 TAG_MUTABLE_HASH = "rollouts:mutable-hash"
 # Written by the tool as it acts, never compared: moving a file, a new commit, the tool's
 # own cancel mark or its record of what it sent is no change to the job.
-UNDIFFED_TAGS = frozenset({TAG_SOURCE, TAG_COMMIT, TAG_CANCELED_BY, TAG_MUTABLE_HASH})
+UNDIFFED_TAGS = frozenset({TAG_SOURCE, TAG_COMMIT, TAG_CANCELED_BY, TAG_MUTABLE_HASH,
+                           TAG_HALTED})
 
 # jobId: letters, digits, - and _, at most 64 characters.
 JOB_ID_MAX = 64

@@ -16,6 +16,7 @@ from engine.actions import (
     Cancel,
     Conflict,
     Create,
+    Halt,
     JobRef,
     Rename,
     Replace,
@@ -43,8 +44,9 @@ from engine.rollouts import (
 )
 from engine.schema.rules import clock_findings
 from engine.spec import as_compared_to, compared_tags, readable, same_mutable
+from engine.waves import WaveStep, stand
 
-SUMMARY_KEYS = ("create", "update", "replace", "rename", "adopt", "cancel")
+SUMMARY_KEYS = ("create", "update", "replace", "rename", "adopt", "cancel", "halt")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Plan:
     unrecorded: tuple[Unrecorded, ...] = ()
     # region -> jobId -> status@lastUpdatedAt of every remote job the actions depend on
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    waves: tuple[WaveStep, ...] = ()  # where each rollout in waves stands
 
     @property
     def changes(self) -> tuple[Action, ...]:
@@ -112,6 +115,7 @@ class _Out:
     orphans: list[Orphan] = field(default_factory=list)
     unrecorded: list[Unrecorded] = field(default_factory=list)
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    waves: list[WaveStep] = field(default_factory=list)
     completed: int = 0
 
     def seen(self, job: RemoteJob, region: str) -> None:
@@ -131,8 +135,14 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
         finished = list(region.finished_elsewhere)
         claims = swapped(region)
         claimed = frozenset(job.job_id for job in claims.values())
+        waved: dict[str, list[Rollout]] = {}
         for rollout in region.rollouts:
+            if rollout.desired.wave is not None:
+                waved.setdefault(rollout.desired.name, []).append(rollout)
+                continue
             _plan_rollout(rollout, orphans, finished, claims, claimed, history, now, out)
+        for waves in waved.values():
+            _plan_waves(waves, region.alarms, history, now, out)
         for job in orphans:
             out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
             if prune:
@@ -161,7 +171,7 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
                          f"({shown}{more}); apply records them")
     return Plan(project, tuple(out.actions), tuple(out.unchanged), tuple(out.notes),
                 tuple(out.orphans), tuple(out.errors), tuple(out.unrecorded),
-                out.fingerprints)
+                out.fingerprints, tuple(out.waves))
 
 
 def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[RemoteJob],
@@ -241,6 +251,38 @@ def _keep(d: DesiredJob, job: RemoteJob, history: History | None, out: _Out) -> 
         out.unrecorded.append(Unrecorded(d, job.job_id))
 
 
+def _plan_waves(waves: list[Rollout], alarms: dict[str, str], history: History | None,
+                now: datetime | None, out: _Out) -> None:
+    """A rollout in waves: its running waves in place, the next wave where the frontier's
+    gate passed, a halt where it failed, and every other revision's jobs canceled."""
+    # Without a clock (a plan that checks no clock rules) no soak time has passed.
+    at = stand(waves, alarms, now or datetime.min)
+    out.waves.extend(at.steps)
+    actions, unchanged = len(out.actions), len(out.unchanged)
+    ours = {r.desired.spec_hash for r in waves}
+    others = [j for j in waves[0].jobs if j.active and j.tag(TAG_SPEC_HASH) not in ours]
+    for d, job in at.running:
+        _keep(d, job, history, out)
+    if at.after is not None:
+        out.seen(at.after, waves[0].desired.region)
+    if at.create is not None:
+        rollout = waves[at.create.wave.index if at.create.wave else 0]
+        _create(rollout, [], others, history, now, out)
+    elif others:
+        kept = at.running[0][1].job_id if at.running else "none"
+        _make_way(waves[0].desired, others, kept, out)
+    if at.halt is not None:
+        d, job, reason = at.halt
+        out.seen(job, d.region)
+        out.actions.append(Halt(d, _ref(job), reason,
+                                cancel=d.wave is not None and d.wave.on_failure == "cancel"
+                                and job.active))
+    # One rollout, however many waves: unchanged once, and only if nothing is done to it.
+    del out.unchanged[unchanged:]
+    if len(out.actions) == actions:
+        out.unchanged.append(waves[0].desired.name)
+
+
 def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],
             history: History | None, now: datetime | None, out: _Out) -> None:
     d = rollout.desired
@@ -269,7 +311,7 @@ def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob]
                          "rolling it out again")
     if now is not None:
         out.errors += [f"{d.file}:{d.line}: {d.name}: {f.message}"
-                       for f in clock_findings(d.valid.manifest, now, warning=False)]
+                       for f in clock_findings(d.manifest, now, warning=False)]
     if revision:
         out.notes.append(f"{d.name}: git's revision was canceled by this tool before "
                          f"({', '.join(j.job_id for j in revision)}); it is rolled out again "

@@ -11,7 +11,7 @@ GetJobDocument (``details_needed`` says which jobs need that read).
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
@@ -45,6 +45,8 @@ class Rollout(NamedTuple):
     region_ids: Container[str] = frozenset()  # every jobId AWS holds in the region
     namesake: RemoteJob | None = None  # the job holding the derived jobId, whoever made it
     lives: tuple[RemoteJob, ...] = ()  # the jobs that run git's revision (see ``lives_of``)
+    # For a wave's job: the spec hashes of the rollout's other waves (their jobs are git's).
+    siblings: frozenset[str] = frozenset()
 
     def held(self, job_id: str) -> bool:
         """AWS holds ``job_id`` in the region, whoever made the job."""
@@ -68,7 +70,8 @@ class Rollout(NamedTuple):
         if self.desired.pinned:
             return [j for j in self.jobs if j.active and j.job_id != self.desired.job_id]
         return [j for j in self.jobs
-                if j.active and same_revision(j, self.desired) is False]
+                if j.active and same_revision(j, self.desired) is False
+                and not (self.siblings and j.tag(TAG_SPEC_HASH) in self.siblings)]
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Region:
     # Finished project jobs of names not in git (completed, or stopped by a hand or an
     # abort): a rollout renamed after it finished is still finished.
     finished_elsewhere: tuple[RemoteJob, ...] = ()
+    # CloudWatch alarm states the gates name (name -> state; a name absent: not found).
+    alarms: dict[str, str] = field(default_factory=dict)
 
 
 def lives_of(d: DesiredJob, jobs: tuple[RemoteJob, ...],
@@ -131,13 +136,20 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             finished.append(job)
     ids = state.jobs.keys()  # a view, not a copy: the region may hold 100,000 jobs
     empty: tuple[RemoteJob, ...] = ()
+    waves: dict[str, frozenset[str]] = {}
+    for d in here:
+        if d.wave is not None:
+            waves[d.name] = waves.get(d.name, frozenset()) | {d.spec_hash}
     rollouts = []
     for d in here:
         jobs = _by_id(by_name[d.name]) if d.name in by_name else empty
         at_id = state.jobs.get(d.job_id)
         pinned = at_id if d.pinned else None
-        rollouts.append(Rollout(d, jobs, pinned, ids, None if d.pinned else at_id,
-                                lives_of(d, jobs, pinned)))
+        rollout = Rollout(d, jobs, pinned, ids, None if d.pinned else at_id,
+                          lives_of(d, jobs, pinned))
+        if d.wave is not None:
+            rollout = rollout._replace(siblings=waves[d.name] - {d.spec_hash})
+        rollouts.append(rollout)
     return Region(state.region, tuple(rollouts), tuple(sorted(orphans, key=lambda j: j.job_id)),
                   tuple(sorted(strays, key=lambda j: j.job_id)), state,
                   tuple(sorted(finished, key=lambda j: j.job_id)))

@@ -118,6 +118,13 @@ def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()
 
 
+def waves_hash(specs: list[dict[str, Any]]) -> str:
+    """The spec hash of a rollout's wave: over the normalised specs of every wave up to it,
+    each with its wave's name. A change before a wave is a change of the wave; a wave added
+    after the last one changes none of the waves before it."""
+    return hashlib.sha256(canonical_json(specs).encode("utf-8")).hexdigest()
+
+
 def derived_job_id(name: str, digest: str, life: int = 1) -> str:
     """``<name>-<8 hex>``, and ``-<life>`` from a revision's second life on; the name is
     shortened where the whole would pass AWS's 64 characters."""

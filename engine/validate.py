@@ -7,7 +7,8 @@ file at once; it makes no AWS call and imports nothing of boto3.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +21,7 @@ from engine.errors import Problem, Severity, errors_in
 from engine.files import read_bounded
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
 from engine.loader.yamlfile import read_raw
-from engine.schema import rules
+from engine.schema import rules, waves
 from engine.schema.constraints import NAME_MAX
 from engine.schema.document import Finding, canonical_document, parse_json_text
 from engine.schema.messages import explain
@@ -190,8 +191,9 @@ def _job_json(job: ValidJob) -> dict[str, Any]:
 def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
     # This version of the tool checked these bytes when it wrote the entry (the cache key
     # holds both); the model is rebuilt only where a later step asks for it.
-    if not isinstance(data["manifest"], dict) or not isinstance(data["manifest"]["targets"],
-                                                                list):
+    manifest = data["manifest"]
+    if not isinstance(manifest, dict) or not isinstance(
+            manifest["targets"] if "waves" not in manifest else manifest["waves"], list):
         raise TypeError("a damaged cache entry")
     memo = data.get("index")
     return ValidJob(name=data["name"], data=data["manifest"],
@@ -253,8 +255,17 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
     document, doc_findings = _document(manifest, source, tree, deps)
     findings += doc_findings
     findings += rules.check(manifest, document)
+    findings += waves.check(manifest)
     if now is not None:
         findings += rules.clock_findings(manifest, now, warning=True)
+    for index, wave_manifest in _wave_manifests(manifest, data):
+        # Each wave's job as it will be sent: the rules of a job, at the wave's own keys.
+        own = set(data["waves"][index])
+        wave_findings = rules.check(wave_manifest, document)
+        if now is not None:
+            wave_findings += rules.clock_findings(wave_manifest, now, warning=True)
+        findings += [replace(f, path=("waves", index, *f.path)) if f.path and f.path[0] in own
+                     else f for f in wave_findings]
     for f in findings:
         problems.append(source.problem(f.path, f.message, at_key=f.at_key, warning=f.warning))
     if any(not f.warning for f in findings):
@@ -270,6 +281,15 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         region=manifest.region,
         memo_key=memo_key,
     )
+
+
+def _wave_manifests(m: Manifest, data: dict[str, Any]) -> Iterator[tuple[int, Manifest]]:
+    """Each wave's job as a manifest (the rollout's fields with the wave's merged in)."""
+    if not m.waves or m.targets is not None:
+        return
+    for index in range(len(m.waves)):
+        # Each part was validated, so their merge is valid too.
+        yield index, Manifest.model_validate(waves.wave_data(data, index))
 
 
 def _document(m: Manifest, source: JobSource, tree: Tree,

@@ -6,11 +6,12 @@ and, where the rollout layer asked, DescribeJob's job and GetJobDocument's docum
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.desired import DesiredJob, NoHashes, desire
+from engine.desired import DesiredJob, NoHashes, desire, desire_waves
 from engine.facts import CANCEL_REASON_CODE, IN_PROGRESS, TAG_CANCELED_BY
 from engine.history import History
 from engine.ledger import LedgerRecord
@@ -31,9 +32,13 @@ def desired_jobs(base: Path, files: dict[str, str]) -> list[DesiredJob]:
     root = make_repo(base, files)
     validation = validate_folder(root)
     assert validation.ok, validation.problems
-    return [desire(job, project=PROJECT, account=ACCOUNT, region=job.region or REGION,
+    out: list[DesiredJob] = []
+    for job in validation.jobs:
+        how = desire_waves if "waves" in job.data else desire
+        made = how(job, project=PROJECT, account=ACCOUNT, region=job.region or REGION,
                    commit=None, hashes=NoHashes())
-            for job in validation.jobs]
+        out += made if isinstance(made, list) else [made]
+    return out
 
 
 def arn(job_id: str, region: str = REGION) -> str:
@@ -92,10 +97,13 @@ def region_of(desired: list[DesiredJob], *jobs: RemoteJob, region: str = REGION,
 
 
 def plan_of(desired: list[DesiredJob], *jobs: RemoteJob, history: History | None = None,
-            prune: bool = False, now: datetime | None = None, scope: str = "") -> Plan:
-    """The plan of one region (the default) holding ``jobs``."""
-    return build_plan(PROJECT, [region_of(desired, *jobs, scope=scope)], history,
-                      prune=prune, now=now)
+            prune: bool = False, now: datetime | None = None, scope: str = "",
+            alarms: dict[str, str] | None = None) -> Plan:
+    """The plan of one region (the default) holding ``jobs`` (and ``alarms``' states)."""
+    region = region_of(desired, *jobs, scope=scope)
+    if alarms is not None:
+        region = replace(region, alarms=alarms)
+    return build_plan(PROJECT, [region], history, prune=prune, now=now)
 
 
 def record(event: str, d: DesiredJob, job_id: str | None = None, *,

@@ -992,7 +992,7 @@ def test_plan__summary__counts_every_kind(want_all: WantAll, want: Want) -> None
     plan = plan_of(ds, job_of(edit, description="a"), job_of(same), job_of(old_doc),
                    job_of(pin, tags={}), job_of(gone), prune=True)
     assert plan.summary() == {"create": 1, "update": 1, "replace": 1, "rename": 0,
-                              "adopt": 1, "cancel": 1, "orphaned": 1, "unchanged": 1,
+                              "adopt": 1, "cancel": 1, "halt": 0, "orphaned": 1, "unchanged": 1,
                               "conflict": 0}
     assert {a.name for a in plan.actions} == {"new", "edit", "doc", "pin", "gone"}
     assert set(plan.fingerprints[REGION]) == {edit.job_id, same.job_id, old_doc.job_id,

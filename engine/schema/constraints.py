@@ -72,5 +72,12 @@ DateTime = Annotated[str, StringConstraints(min_length=1, max_length=64,
                                             pattern=DATETIME_PATTERN)]
 CronExpression = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 DurationInMinutes = Annotated[int, Field(ge=1, le=1430)]
+# Waves (DESIGN.md section 8): a wave's job id is <name>-<wave>-<8 hex>.
+MAX_WAVES = 20
+MAX_SOAK_MINUTES = 60 * 24 * 30
+WaveName = Annotated[str, StringConstraints(min_length=1, max_length=20,
+                                            pattern=JOB_ID_PATTERN)]
+AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                             pattern=NO_CONTROL_PATTERN)]
 PackageVersionArn = Annotated[str, StringConstraints(min_length=1, max_length=1600,
                                                      pattern=ARN_PATTERN)]

@@ -81,6 +81,25 @@ class SchedulingConfig(ApiModel):
     maintenanceWindows: list[MaintenanceWindow] | None = None
 
 
+class WaveGate(ApiModel):
+    """What a wave's job must show before the next wave is created (DESIGN.md section 8)."""
+
+    minSucceeded: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Succeeded executions of this wave's job, at least.")
+    maxFailedPercent: c.ThresholdPercentage | None = Field(
+        None, description="Failed, rejected and timed-out executions, in percent of those "
+                          "executed, at most; over it the gate fails and the rollout halts.")
+    minExecuted: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="maxFailedPercent judges only from this many executed on.")
+    soakMinutes: Annotated[int, Field(ge=0, le=c.MAX_SOAK_MINUTES)] | None = Field(
+        None, description="The wave's job has run at least this long.")
+    alarms: Annotated[list[c.AlarmName], Field(min_length=1, max_length=100)] | None = Field(
+        None, description="CloudWatch alarms (same account and region) that must not be in "
+                          "ALARM; one in ALARM fails the gate.")
+    approval: bool | None = Field(
+        None, description="The wave must also be listed under promoted: (a reviewed commit).")
+
+
 def _tags_from_mapping(value: Any) -> Any:
     """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
     if isinstance(value, dict):
@@ -95,6 +114,23 @@ TagList = Annotated[
 ]
 
 
+class Wave(ApiModel):
+    """One wave of a rollout: a job of its own over its own targets; the rollout's fields
+    are its defaults (mappings merge, lists and scalars replace)."""
+
+    name: c.WaveName = Field(description="The wave's name, part of its job's id.")
+    targets: Annotated[list[c.Target], Field(min_length=1, max_length=100)]
+    gate: WaveGate | None = None
+    description: c.Description | None = None
+    presignedUrlConfig: PresignedUrlConfig | None = None
+    targetSelection: Literal["CONTINUOUS", "SNAPSHOT"] | None = None
+    jobExecutionsRolloutConfig: JobExecutionsRolloutConfig | None = None
+    abortConfig: AbortConfig | None = None
+    timeoutConfig: TimeoutConfig | None = None
+    jobExecutionsRetryConfig: JobExecutionsRetryConfig | None = None
+    schedulingConfig: SchedulingConfig | None = None
+
+
 class Manifest(ApiModel):
     """One rollout as written in a manifest, after ``_defaults.yaml`` are merged in."""
 
@@ -105,7 +141,7 @@ class Manifest(ApiModel):
     jobId: c.JobId | None = Field(
         None, description="Pins the job id; without it the id is <name>-<8 hex of the spec>."
     )
-    targets: Annotated[list[c.Target], Field(min_length=1, max_length=100)]
+    targets: Annotated[list[c.Target], Field(min_length=1, max_length=100)] | None = None
     document: JsonValue | None = Field(
         None, description="The job document: a mapping, or a string of JSON."
     )
@@ -129,6 +165,14 @@ class Manifest(ApiModel):
     rerun: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         None, description="Roll the same content out again as a new job: raise the number "
                           "each time (part of the immutable spec; not sent to AWS).")
+    waves: Annotated[list[Wave], Field(min_length=1, max_length=c.MAX_WAVES)] | None = Field(
+        None, description="Split the rollout into waves, each a job created once the wave "
+                          "before it has passed its gate.")
+    promoted: list[c.WaveName] | None = Field(
+        None, description="Waves whose gate asks for approval, approved by this commit.")
+    onFailure: Literal["cancel", "hold"] | None = Field(
+        None, description="When a gate fails: cancel the failing wave's job (default), or "
+                          "hold it running; no later wave is created either way.")
 
 
 class Config(ApiModel):
@@ -151,4 +195,7 @@ class Config(ApiModel):
 
 
 # Keys of the manifest that are not CreateJob parameters.
-CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile", "rerun"})
+CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile", "rerun", "waves", "promoted",
+                              "onFailure"})
+# The keys of a wave that are not CreateJob parameters.
+WAVE_KEYS = frozenset({"name", "gate"})

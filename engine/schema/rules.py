@@ -171,7 +171,7 @@ def clock_findings(m: Manifest, now: datetime, *, warning: bool) -> list[Finding
 
 def _targets(m: Manifest) -> Iterable[Finding]:
     seen: dict[str, int] = {}
-    for index, target in enumerate(m.targets):
+    for index, target in enumerate(m.targets or ()):
         if target in seen:
             yield Finding(("targets", index), f"{target} is already targets[{seen[target]}]")
         seen.setdefault(target, index)
