@@ -12,8 +12,8 @@ revision with no wave job yet starts at the first wave, which has no gate before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from engine.desired import DesiredJob

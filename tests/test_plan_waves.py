@@ -14,8 +14,8 @@ from engine.facts import CANCELED, COMPLETED, TAG_CANCELED_BY, TAG_HALTED, TAG_W
 from engine.validate import validate_folder
 
 from .conftest import make_repo
-from .factories import job_of, plan_of
 from .factories import desired_jobs as _desired
+from .factories import job_of, plan_of
 
 NOW = datetime(2026, 11, 29, 12, 0)
 STARTED = NOW - timedelta(minutes=90)
