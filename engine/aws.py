@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ WRITE_OPERATIONS = frozenset({"CreateJob", "UpdateJob", "CancelJob", "TagResourc
                               "UntagResource", "DeleteJob"})
 PAGE_SIZE = 250
 TAGGING_PAGE_SIZE = 100  # GetResources' ResourcesPerPage maximum
+ALARM_NAMES_PER_CALL = 100  # DescribeAlarms' AlarmNames and MaxRecords maximum
 
 
 HINTS = {
@@ -136,6 +137,7 @@ class IotApi:
                                           endpoint_url=connection.endpoint_url, config=config)
         self._session, self._endpoint_url, self._config = session, connection.endpoint_url, config
         self._tagging: Any = None
+        self._cloudwatch: Any = None
         # AWS limits each Jobs API on its own (about 10 calls a second each).
         self.rate = connection.rate
         self.limiters: dict[str, RateLimiter] = {}
@@ -232,6 +234,24 @@ class IotApi:
                                         TagFilters=[{"Key": tag_key,
                                                      "Values": [tag_value]}])
                 for item in page.get("ResourceTagMappingList", [])}
+
+    def alarm_states(self, names: Collection[str]) -> dict[str, str]:
+        """The state (OK, ALARM, INSUFFICIENT_DATA) of each named CloudWatch alarm, metric or
+        composite, 100 names a call; a name that is no alarm is absent from the answer."""
+        if self._cloudwatch is None:
+            self._cloudwatch = _client(self._session, "cloudwatch", region_name=self.region,
+                                       endpoint_url=self._endpoint_url, config=self._config)
+        ordered = sorted(set(names))
+        states: dict[str, str] = {}
+        for start in range(0, len(ordered), ALARM_NAMES_PER_CALL):
+            for page in self._pages("DescribeAlarms", token_key="NextToken",
+                                    client=self._cloudwatch,
+                                    AlarmNames=ordered[start:start + ALARM_NAMES_PER_CALL],
+                                    AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+                                    MaxRecords=ALARM_NAMES_PER_CALL):
+                for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                    states[str(alarm["AlarmName"])] = str(alarm["StateValue"])
+        return states
 
 
 # --- S3, the ledger's home

@@ -228,6 +228,8 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
             if others and not current:
                 newest = max(others, key=lambda j: j.created_at)
                 needs[newest.job_id] = True
+        for job in wave_frontiers(region):
+            needs.setdefault(job.job_id, False)  # its gate is read from its progress
         orphans = list(region.orphans)
         for rollout in region.rollouts:
             if any(j.active for j in rollout.revision()):
@@ -240,6 +242,22 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
             needs.setdefault(job.job_id, False)
         out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
+
+
+def wave_frontiers(region: Region) -> list[RemoteJob]:
+    """For each rollout in waves: the newest job of its last wave that has one (the wave
+    whose gate decides what comes next)."""
+    frontier: dict[str, RemoteJob] = {}
+    for rollout in region.rollouts:  # in wave order
+        if rollout.desired.wave is not None and rollout.lives:
+            frontier[rollout.desired.name] = rollout.lives[0]
+    return list(frontier.values())
+
+
+def gate_alarms(region: Region) -> set[str]:
+    """The CloudWatch alarms the gates of the region's rollouts in waves name."""
+    return {name for rollout in region.rollouts if rollout.desired.wave is not None
+            for name in rollout.desired.wave.gate.alarms}
 
 
 def _unread(region: Region, job_id: str, document: bool) -> bool:

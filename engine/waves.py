@@ -124,9 +124,3 @@ def _wave_name(d: DesiredJob) -> str:
 
 def _after(r: Rollout) -> str:
     return f"after {_wave_name(r.desired)}"
-
-
-def gate_alarms(waves: list[Rollout]) -> set[str]:
-    """The alarms the rollout's gates name (the frontier's is the one read)."""
-    return {name for r in waves if r.desired.wave is not None
-            for name in r.desired.wave.gate.alarms}

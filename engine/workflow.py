@@ -30,7 +30,7 @@ from engine.remote import (
     read_running_tags,
     reread_tags,
 )
-from engine.rollouts import Region, details_needed, group, tags_to_confirm
+from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
 
@@ -260,7 +260,8 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
                 break
             state = read_details(api, state, needs)
             grouped = group(project, desired, state, scope, elsewhere)
-        return grouped
+        alarms = gate_alarms(grouped)
+        return replace(grouped, alarms=api.alarm_states(alarms)) if alarms else grouped
 
     with ThreadPoolExecutor(max_workers=max(1, len(apis))) as pool:
         return list(pool.map(read, sorted(apis)))
