@@ -112,6 +112,15 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
         head.append("")
     elif not plan.orphans:
         head += ["No changes: AWS IoT matches the manifests.", ""]
+    if plan.waves:
+        head += ["**Waves**", "", "| rollout | wave | job id | state | why |",
+                 "|---|---|---|---|---|"]
+        for step in plan.waves:
+            wave = step.desired.wave.name if step.desired.wave else ""
+            job = step.job.job_id if step.job else "-"
+            head.append(f"| {inline(step.desired.name)} | {inline(wave)} | {inline(job)} | "
+                        f"{step.state} | {inline(step.reason)} |")
+        head.append("")
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
         head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.region)} "

@@ -12,13 +12,22 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.actions import Action, Cancel, Conflict, Create, Rename, Replace, main_request
+from engine.actions import (
+    Action,
+    Cancel,
+    Conflict,
+    Create,
+    Halt,
+    Rename,
+    Replace,
+    main_request,
+)
 from engine.apply import Outcome
 from engine.plan import Plan
 from engine.render.safe import clean_text
 
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "rename": "cyan",
-           "adopt": "blue", "cancel": "red", "conflict": "red"}
+           "adopt": "blue", "cancel": "red", "halt": "red", "conflict": "red"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ def change_json(action: Action, outcome: Outcome | None = None) -> dict[str, Any
         change["account"] = job.account
     if isinstance(action, Rename):
         change["renamedFrom"] = action.old_name
-    if isinstance(action, Cancel):
+    if isinstance(action, Cancel | Halt):
         change["reason"] = action.reason
     if isinstance(action, Conflict):
         change["fields"] = list(action.fields)
@@ -68,6 +77,7 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
                     for a in plan.actions],
         "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
                      "source": o.source} for o in plan.orphans],
+        "waves": [step.as_dict() for step in plan.waves],
         "notes": report.notes(plan),
         "errors": list(plan.errors),
         "apiCalls": report.api_calls,
@@ -88,6 +98,9 @@ def explanation(action: Action) -> str | None:
         why = ("its rollout left git (--prune)" if action.reason == "prune"
                else f"git's revision is {action.reason.removeprefix('replace:')}")
         return f"cancels {action.job_id}: {why}"
+    if isinstance(action, Halt):
+        return (f"{'cancels' if action.cancel else 'marks'} {action.job_id} and halts its "
+                f"rollout: its gate failed ({action.reason}); no later wave is created")
     if isinstance(action, Conflict):
         return (f"jobId {action.job_id} is pinned and exists with other "
                 f"{', '.join(action.fields)}: change the jobId, or revert")
@@ -101,6 +114,8 @@ def summary_text(counts: dict[str, int]) -> str:
             f"{counts['unchanged']} unchanged")
     if counts["orphaned"]:
         text += f", {counts['orphaned']} orphaned"
+    if counts.get("halt"):
+        text += f", {counts['halt']} to halt"
     if counts["conflict"]:
         text += f", {counts['conflict']} in conflict"
     return text
@@ -137,6 +152,9 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             continue  # its cancel is above
         lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
                      f"{orphan.region})  {clean_text(orphan.source or '')}")
+    if plan.waves:
+        lines.append("Waves:")
+        lines += [f"  {line}" for line in wave_table(plan)]
     if not plan.actions and not plan.orphans:
         lines.append("No changes: AWS IoT matches the manifests.")
     lines.append(("Applied: " if outcomes is not None else "Plan: ")
@@ -170,3 +188,14 @@ def brief(request: dict[str, Any]) -> list[str]:
         lines.append("with " + ", ".join(rest))
     return lines
 
+
+
+def wave_table(plan: Plan) -> list[str]:
+    """Where each rollout in waves stands: one line per wave, in columns."""
+    rows = [(step.desired.name, step.desired.wave.name if step.desired.wave else "",
+             step.job.job_id if step.job else "-", step.state, step.reason)
+            for step in plan.waves]
+    widths = [max(len(clean_text(r[i])) for r in rows) for i in range(4)]
+    return [" ".join(clean_text(cell).ljust(width) for cell, width in zip(row, widths,
+                                                                          strict=False))
+            + f" {clean_text(row[4])}" for row in rows]
