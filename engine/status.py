@@ -108,9 +108,10 @@ def describe_rate(config: dict[str, Any] | None) -> str:
 
 
 def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatus:
-    """The status of one rollout from DescribeJob's ``job`` (None: not created)."""
+    """The status of one rollout (or wave) from DescribeJob's ``job`` (None: not created)."""
+    name = d.name if d.wave is None else f"{d.name}/{d.wave.name}"
     if detail is None:
-        return RolloutStatus(d.name, None, d.region, NOT_CREATED, {}, describe_rate(
+        return RolloutStatus(name, None, d.region, NOT_CREATED, {}, describe_rate(
             d.request.get("jobExecutionsRolloutConfig")), ())
     process = detail.get("jobProcessDetails") or {}
     counts = {label: int(process.get(key, 0) or 0) for label, key in COUNTS}
@@ -120,15 +121,18 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatu
                     int(c["minNumberOfExecutedThings"]), executed,
                     sum(counts[label] for label in FAILURES[c["failureType"]]))
         for c in (detail.get("abortConfig") or {}).get("criteriaList", []))
-    return RolloutStatus(d.name, detail.get("jobId"), d.region, str(detail.get("status")),
+    return RolloutStatus(name, detail.get("jobId"), d.region, str(detail.get("status")),
                          counts, describe_rate(detail.get("jobExecutionsRolloutConfig")),
                          aborts)
 
 
 def current_job(rollout: Rollout) -> RemoteJob | None:
-    """Git's revision (its active life, else its newest), else the rollout's newest job."""
+    """Git's revision (its active life, else its newest), else the rollout's newest job (a
+    wave's: its own job only, none before it is created)."""
     revision = rollout.revision()
     active = [j for j in revision if j.active]
     if active or revision:
         return (active or revision)[0]
+    if rollout.desired.wave is not None:
+        return None
     return max(rollout.jobs, key=lambda j: j.created_at, default=None)

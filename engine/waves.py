@@ -12,7 +12,7 @@ revision with no wave job yet starts at the first wave, which has no gate before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
@@ -68,8 +68,11 @@ def progress(job: RemoteJob) -> Progress:
     detail = job.detail or {}
     counts = detail.get("jobProcessDetails") or {}
     started = detail.get("createdAt") if job.status != SCHEDULED else None
-    return Progress(job.status, dict(counts), started if isinstance(started, datetime)
-                    else None)
+    if not isinstance(started, datetime):
+        return Progress(job.status, dict(counts), None)
+    if started.tzinfo is not None:  # botocore's are aware; the plan's clock is naive UTC
+        started = started.astimezone(timezone.utc).replace(tzinfo=None)
+    return Progress(job.status, dict(counts), started)
 
 
 def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:

@@ -305,6 +305,7 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
     with ThreadPoolExecutor(max_workers=max(1, len(resolved.apis))) as pool:
         by_region = dict(zip(sorted(resolved.apis),
                              pool.map(region_status, sorted(resolved.apis)), strict=True))
-    position = {d.name: i for i, d in enumerate(resolved.desired)}
+    position = {d.name if d.wave is None else f"{d.name}/{d.wave.name}": i
+                for i, d in enumerate(resolved.desired)}
     statuses = [s for region in sorted(by_region) for s in by_region[region]]
     return sorted(statuses, key=lambda s: position[s.name])
