@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -336,3 +337,20 @@ def set_job_status(job_id: str, status: str, *, account: str = "123456789012",
     job.last_updated_at = utcnow()
     if status in ("COMPLETED", "CANCELED"):
         job.completed_at = utcnow()  # type: ignore[assignment]
+
+
+def set_job_progress(job_id: str, counts: dict[str, int], *, started_minutes_ago: float = 0,
+                     account: str = "123456789012", region: str = "eu-west-1") -> None:
+    """Set a job's execution counts (DescribeJob's ``jobProcessDetails`` keys) and how long
+    ago it was created, as devices and time would (tests of gates, and the sandbox)."""
+    job = _job(backend(account, region), job_id)
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("iot").shape_for(
+        "JobProcessDetails")
+    unknown = sorted(set(counts) - set(shape.members) - {"processingTargets"})
+    if unknown:
+        raise ValueError(f"not jobProcessDetails counts: {sorted(unknown)}")
+    job.job_process_details.update(counts)
+    job.created_at = utcnow() - timedelta(minutes=started_minutes_ago)
+    job.last_updated_at = utcnow()
