@@ -78,3 +78,13 @@ def test_readme_names_the_workflow_variables() -> None:
     for variable in ("ROLLOUTS_PLAN_ROLE_ARN", "ROLLOUTS_APPLY_ROLE_ARN", "AWS_REGION"):
         assert variable in readme
     assert Path(REPO / "iam" / "apply-policy.json").exists()
+
+
+def test_gates_workflow__applies_every_15_minutes_in_the_applys_concurrency_group() -> None:
+    gates = yaml.safe_load((REPO / ".github/workflows/gates.yml").read_text())
+    apply = yaml.safe_load((REPO / ".github/workflows/apply.yml").read_text())
+    assert gates[True]["schedule"] == [{"cron": "*/15 * * * *"}]
+    assert gates["concurrency"] == apply["concurrency"]
+    assert gates["permissions"] == apply["permissions"]
+    steps = " ".join(s.get("run", "") for s in gates["jobs"]["apply"]["steps"])
+    assert "rollouts apply rollouts --auto-approve" in steps
