@@ -58,8 +58,8 @@ def editor_schema(kind: str = "manifest") -> dict[str, Any]:
             properties.pop(key, None)
     if kind == "config" and "exclude" not in properties:
         # The Config model gains ``exclude`` in a concurrent change; the file may hold it.
-        properties["exclude"] = _Shaper(kind).node(
-            {"type": "array", "items": {"type": "string", "minLength": 1}}, "exclude", False)
+        properties["exclude"] = {"title": "exclude", **_Shaper(kind).node(
+            {"type": "array", "items": {"type": "string", "minLength": 1}}, "exclude", False)}
     return {
         "$schema": DRAFT,
         "$id": f"{SCHEMA_BASE}{kind}.json",
@@ -140,7 +140,9 @@ class _Shaper:
             out["enum"] = [out.pop("const")]
         if "properties" in out:
             prefix = f"{path}." if path else ""
-            out["properties"] = {name: self.node(prop, prefix + name, in_list)
+            # The key itself as the title: editors head their hover text with it (pydantic's
+            # own titles read "Durationinminutes").
+            out["properties"] = {name: {"title": name, **self.node(prop, prefix + name, in_list)}
                                  for name, prop in out["properties"].items()}
             # A list replaces the defaults' whole, so its entries' own keys stay required;
             # a mapping merges, so any of its keys may come from a defaults file.
@@ -172,13 +174,15 @@ class _Shaper:
 
 
 def _tags(out: dict[str, Any]) -> dict[str, Any]:
-    """Tags as a mapping or a list, each at most the tags a job may carry; in a mapping a
-    null value drops the tag that a defaults file gives."""
-    mapping, listed = out["anyOf"]
-    mapping["maxProperties"] = MAX_USER_TAGS
-    mapping["additionalProperties"] = _with_null(mapping["additionalProperties"])
-    listed["maxItems"] = MAX_USER_TAGS
-    return out
+    """Tags as a mapping or a list in one schema (object keywords bind only a mapping, array
+    keywords only a list; editors hover and report one schema better than an anyOf), each
+    at most the tags a job may carry; in a mapping a null value drops a defaults file's tag."""
+    mapping, listed = out.pop("anyOf")
+    merged = {**out, **mapping, **listed, "type": [mapping["type"], listed["type"]]}
+    merged["maxProperties"] = MAX_USER_TAGS
+    merged["additionalProperties"] = _with_null(mapping["additionalProperties"])
+    merged["maxItems"] = MAX_USER_TAGS
+    return merged
 
 
 def _split_null(schema: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
