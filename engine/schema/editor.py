@@ -36,7 +36,7 @@ SCHEMA_BASE = "https://iot-rollouts.dev/schema/"
 # Bounds that pydantic cannot say in the model's own schema; each checked again by the
 # rules, but an editor can show them as the file is written.
 _EXTRA: dict[str, dict[str, Any]] = {
-    # The same target twice is an error (in any spelling; an editor sees the same one).
+    # The same target twice is an error in any spelling; an editor sees the same spelling.
     "targets": {"uniqueItems": True},
     "documentFile": {"minLength": 1},
     # The document is a mapping or a string of JSON (section 2 of the design).
@@ -57,7 +57,7 @@ def editor_schema(kind: str = "manifest") -> dict[str, Any]:
         for key in NOT_DEFAULTABLE:
             properties.pop(key, None)
     if kind == "config" and "exclude" not in properties:
-        # The Config model gains ``exclude`` in a concurrent change; the file may hold it.
+        # ``exclude:`` (design section 2) is described even where the Config model lacks it.
         properties["exclude"] = {"title": "exclude", **_Shaper(kind).node(
             {"type": "array", "items": {"type": "string", "minLength": 1}}, "exclude", False)}
     return {
