@@ -149,11 +149,17 @@ def validate(folder: Path, output: str) -> None:
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of a manifest, for editors (yaml-language-server)."""
-    from engine.schema.jsonschema import manifest_schema
+@click.option("--kind", type=click.Choice(["manifest", "defaults", "config"]),
+              default="manifest", show_default=True,
+              help="Which file: a manifest, a _defaults.yaml or the _config.yaml.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of one kind of file, for editors (yaml-language-server).
 
-    click.echo(json.dumps(manifest_schema(), indent=2))
+    Each describes a file as written, before _defaults.yaml are merged in.
+    """
+    from engine.schema.editor import editor_schema
+
+    click.echo(json.dumps(editor_schema(kind), indent=2))
 
 
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
