@@ -122,6 +122,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     result.config = _config(tree, result.problems)
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
+    region = result.config.region if result.config is not None else None
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key: str | None = None
         raw: bytes | OSError | None = None
@@ -136,7 +137,8 @@ def validate_folder(root: Path, *, now: datetime | None = None,
         for source in tree.jobs_of(Path(name), raw):
             # The job's place among the file's valid jobs: its place in the cache entry.
             memo = f"{key}#{len(result.jobs) - first_job}" if key is not None else None
-            job = _validate_job(source, tree, now, result.problems, deps, memo)
+            job = _validate_job(source, tree, now, result.problems, deps, memo,
+                                region)
             if job is not None:
                 result.jobs.append(job)
         if cache is not None and key is not None:
@@ -224,7 +226,8 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 
 def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems: list[Problem],
-                  deps: list[tuple[str, str | None]], memo_key: str | None) -> ValidJob | None:
+                  deps: list[tuple[str, str | None]], memo_key: str | None,
+                  default_region: str | None = None) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -252,7 +255,7 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
     findings: list[Finding] = []
     document, doc_findings = _document(manifest, source, tree, deps)
     findings += doc_findings
-    findings += rules.check(manifest, document)
+    findings += rules.check(manifest, document, default_region)
     if now is not None:
         findings += rules.clock_findings(manifest, now, warning=True)
     for f in findings:
