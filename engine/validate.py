@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,15 @@ from engine.cache import Entry, ValidationCache, cache_for, digest_bytes, signat
 from engine.errors import Problem, Severity, errors_in
 from engine.files import read_bounded
 from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
-from engine.loader.yamlfile import read_raw
+from engine.loader.yamlfile import Path_, read_raw
 from engine.schema import rules
 from engine.schema.constraints import NAME_MAX
-from engine.schema.document import Finding, canonical_document, parse_json_text
+from engine.schema.document import (
+    Finding,
+    canonical_document,
+    parse_json_text,
+    written_numbers,
+)
 from engine.schema.messages import explain
 from engine.schema.models import Config, Manifest
 
@@ -285,15 +290,23 @@ def _document(m: Manifest, source: JobSource, tree: Tree,
         if text is None:
             return None, findings
         value, findings = parse_json_text(text, path)
+    elif isinstance(m.document, str):
+        path = ("document",)
+        value, findings = parse_json_text(m.document, path)
     elif m.document is not None:
         path = ("document",)
-        value, findings = (parse_json_text(m.document, path) if isinstance(m.document, str)
-                           else (m.document, []))
+        value, findings = written_numbers(m.document, partial(_scalar_text, source)), []
     else:
         return None, []
     if findings:
         return None, findings
     return canonical_document(value, path)
+
+
+def _scalar_text(source: JobSource, at: Path_) -> str | None:
+    """The text of the YAML scalar at ``document`` + ``at``, in whichever file gave it."""
+    path = ("document", *at)
+    return source.origin(path).scalar_text(path)
 
 
 def _read_document_file(name: str, base: Path, repo_root: Path,
