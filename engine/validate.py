@@ -51,6 +51,8 @@ class ValidJob:
     region: str | None
     # The job's key in the validation cache ("<file's entry>#<index in the file>").
     memo_key: str | None = field(default=None, compare=False, repr=False)
+    # What the job took from a _defaults.yaml: dotted path -> that file, repo-relative.
+    defaults_from: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
@@ -191,7 +193,8 @@ def _from_entry(entry: Entry | None, key: str
 def _job_json(job: ValidJob) -> dict[str, Any]:
     return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
-            "line": job.line, "region": job.region, "index": job.memo_key}
+            "line": job.line, "region": job.region, "index": job.memo_key,
+            "from": job.defaults_from}
 
 
 def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
@@ -201,7 +204,10 @@ def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
                                                                 list):
         raise TypeError("a damaged cache entry")
     memo = data.get("index")
-    return ValidJob(name=data["name"], data=data["manifest"],
+    origins = data["from"]
+    if not isinstance(origins, dict):
+        raise TypeError("a damaged cache entry")
+    return ValidJob(name=data["name"], data=data["manifest"], defaults_from=origins,
                     memo_key=memo if isinstance(memo, str) and memo.startswith(key) else None,
                     document=data["document"], source=data["source"], file=data["file"],
                     line=data["line"], region=data["region"])
@@ -277,6 +283,7 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         line=line,
         region=manifest.region,
         memo_key=memo_key,
+        defaults_from=source.defaults_from,
     )
 
 

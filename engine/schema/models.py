@@ -83,8 +83,8 @@ class SchedulingConfig(ApiModel):
 
 def _tags_from_mapping(value: Any) -> Any:
     """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
-    if isinstance(value, dict):
-        return [{"Key": k, "Value": v} for k, v in value.items()]
+    if isinstance(value, dict):  # ``team: null`` drops the tag, as it drops a default
+        return [{"Key": k, "Value": v} for k, v in value.items() if v is not None]
     return value
 
 
