@@ -69,3 +69,20 @@ def test_validate__json_output_of_a_rule_error__names_line_and_path(write_tree: 
     body = json.loads(rollouts("validate", str(root), "-o", "json").stdout)
     (detail,) = body["error"]["details"]
     assert (detail["line"], detail["path"]) == (4, "jobExecutionsRetryConfig.criteriaList")
+
+
+def test_validate__type_errors_hide_nothing__one_run_shows_every_problem() -> None:
+    from .conftest import FIXTURES
+
+    lines = _errors(FIXTURES / "bad" / "one-run-shows-all")
+    for where, words in [("job.yaml:1:", "already targets[0]"),
+                         ("job.yaml:2:", "duplicate key 'a'"),
+                         ("job.yaml:4:", "expected a whole number"),  # a type error
+                         ("job.yaml:5:", "unknown key abortConfg"),
+                         ("job.yaml:7:", "endTime needs a startTime"),  # rules of the job
+                         ("job.yaml:12:", "give exactly one of"),
+                         ("other.yaml:1:", "expected a list"),
+                         ("other.yaml:3:", "did you mean runAsUser?"),
+                         ("other.yaml:4:", "expected text")]:
+        assert _has(lines, where, words), (where, lines)
+    assert lines[-1].startswith("9 errors in 2 files"), lines[-1]
