@@ -86,3 +86,21 @@ def test_validate__type_errors_hide_nothing__one_run_shows_every_problem() -> No
                          ("other.yaml:4:", "expected text")]:
         assert _has(lines, where, words), (where, lines)
     assert lines[-1].startswith("9 errors in 2 files"), lines[-1]
+
+
+def test_validate__exclude_globs__files_neither_validated_nor_planned(tmp_path: Path) -> None:
+    from .conftest import make_repo
+
+    root = make_repo(tmp_path, {
+        "fw/job.yaml": "targets: [thing/dev-1]\ndocument: {op: x}\n",
+        "fw/documents/reboot.yaml": "version: 1\nsteps: [{action: reboot}]\n",
+        "documents/deep/more.yaml": "not: a manifest\n"})
+    (root / "_config.yaml").write_text("region: eu-west-1\nexclude:\n  - '**/documents/**'\n")
+    done = rollouts("validate", str(root), "-o", "json")
+    assert done.returncode == 0, done.stdout
+    assert [j["name"] for j in json.loads(done.stdout)["data"]["jobs"]] == ["job"]
+    sub = rollouts("validate", str(root / "fw"), "-o", "json")  # globs from the top folder
+    assert [j["name"] for j in json.loads(sub.stdout)["data"]["jobs"]] == ["job"]
+    (root / "_config.yaml").write_text("region: eu-west-1\nexclude:\n  - /documents/**\n")
+    lines = _errors(root)
+    assert _has(lines, "_config.yaml:3:5", "exclude[0]", "remove the leading /"), lines

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, Severity
+from engine.loader.globs import BadGlob, compile_glob, excluded
 from engine.loader.yamlfile import Path_, YamlDocument, read, read_raw
 
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
@@ -249,7 +250,34 @@ def load_tree(root: Path) -> Tree:
                                          "ones known are _defaults.yaml and _config.yaml; "
                                          "rename it"))
     tree.settings_digest = digest.hexdigest()
+    _exclude(tree)
     return tree
+
+
+def _exclude(tree: Tree) -> None:
+    """Leave out the job files that ``_config.yaml``'s ``exclude:`` globs match (relative to
+    the top of the rollouts folder); a glob that cannot work is a problem at its line."""
+    config = tree.config
+    globs = config.data.get("exclude") if config is not None else None
+    if config is None or not isinstance(globs, list):
+        return  # none; or not a list, which the config's schema reports
+    patterns = []
+    for index, glob in enumerate(globs):
+        if not isinstance(glob, str):
+            continue  # the schema reports it
+        try:
+            patterns.append(compile_glob(glob))
+        except BadGlob as exc:
+            line, col = config.position(("exclude", index))
+            tree.problems.append(Problem(config.file, line, col, f"exclude[{index}]",
+                                         f"{glob!r} is not a usable glob: {exc}"))
+    if not patterns:
+        return
+    below = tree.root.relative_to(top_of(tree.root)).parts
+    kept = [(name, parts) for name, parts in zip(tree.job_paths, tree.job_parts, strict=True)
+            if not excluded("/".join((*below, *parts)), patterns)]
+    tree.job_paths = [name for name, _ in kept]
+    tree.job_parts = [parts for _, parts in kept]
 
 
 def find_rollouts(folder: Path) -> Path:

@@ -144,6 +144,10 @@ class Config(ApiModel):
     prune: bool | None = Field(
         None, description="Cancel orphans (active jobs whose rollout left git) on apply, as "
                           "--prune does.")
+    exclude: list[str] | None = Field(
+        None, description="Globs, relative to this folder, of YAML files that are not "
+                          "manifests (documents/** for documents kept beside them): "
+                          "neither validated nor planned.")
     ledger: str | None = Field(
         None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
         description="Where the record of created jobs lives: s3://bucket/key or file://path.",
