@@ -83,8 +83,8 @@ class SchedulingConfig(ApiModel):
 
 def _tags_from_mapping(value: Any) -> Any:
     """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
-    if isinstance(value, dict):
-        return [{"Key": k, "Value": v} for k, v in value.items()]
+    if isinstance(value, dict):  # ``team: null`` drops the tag, as it drops a default
+        return [{"Key": k, "Value": v} for k, v in value.items() if v is not None]
     return value
 
 
@@ -144,6 +144,10 @@ class Config(ApiModel):
     prune: bool | None = Field(
         None, description="Cancel orphans (active jobs whose rollout left git) on apply, as "
                           "--prune does.")
+    exclude: list[str] | None = Field(
+        None, description="Globs, relative to this folder, of YAML files that are not "
+                          "manifests (documents/** for documents kept beside them): "
+                          "neither validated nor planned.")
     ledger: str | None = Field(
         None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
         description="Where the record of created jobs lives: s3://bucket/key or file://path.",
