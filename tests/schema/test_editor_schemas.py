@@ -16,9 +16,11 @@ from typing import Any
 import jsonschema
 import pytest
 import regress
+import yaml
 from click.testing import CliRunner
 
 from engine.cli import main
+from engine.loader.globs import compile_glob, excluded
 from engine.loader.yamlfile import read
 from engine.schema.editor import KINDS, described_share, editor_schema, iter_properties
 
@@ -63,7 +65,16 @@ def errors_of(path: Path) -> list[str]:
 
 
 def _yaml_files(*folders: Path) -> list[Path]:
-    return sorted(p for folder in folders for p in folder.rglob("*.y*ml"))
+    """The YAML files of each rollouts folder, less those its _config.yaml excludes."""
+    found = []
+    for folder in folders:
+        config = folder / "_config.yaml"
+        globs = (yaml.safe_load(config.read_text()) or {}).get("exclude", []) \
+            if config.exists() else []
+        patterns = [compile_glob(g) for g in globs]
+        found += [p for p in folder.rglob("*.y*ml")
+                  if not excluded(p.relative_to(folder).as_posix(), patterns)]
+    return sorted(found)
 
 
 GOOD_FILES = _yaml_files(REPO / "rollouts", *sorted((FIXTURES / "good").iterdir()))
