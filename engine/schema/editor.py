@@ -56,10 +56,6 @@ def editor_schema(kind: str = "manifest") -> dict[str, Any]:
     if kind == "defaults":
         for key in NOT_DEFAULTABLE:
             properties.pop(key, None)
-    if kind == "config" and "exclude" not in properties:
-        # ``exclude:`` (design section 2) is described even where the Config model lacks it.
-        properties["exclude"] = {"title": "exclude", **_Shaper(kind).node(
-            {"type": "array", "items": {"type": "string", "minLength": 1}}, "exclude", False)}
     return {
         "$schema": DRAFT,
         "$id": f"{SCHEMA_BASE}{kind}.json",
