@@ -149,11 +149,17 @@ def validate(folder: Path, output: str) -> None:
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of a manifest, for editors (yaml-language-server)."""
-    from engine.schema.jsonschema import manifest_schema
+@click.option("--kind", type=click.Choice(["manifest", "defaults", "config"]),
+              default="manifest", show_default=True,
+              help="Which file: a manifest, a _defaults.yaml or the _config.yaml.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of one kind of file, for editors (yaml-language-server).
 
-    click.echo(json.dumps(manifest_schema(), indent=2))
+    Each describes a file as written, before _defaults.yaml are merged in.
+    """
+    from engine.schema.editor import editor_schema
+
+    click.echo(json.dumps(editor_schema(kind), indent=2))
 
 
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
@@ -291,7 +297,7 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
 
 @main.command()
 @click.argument("folder", default="rollouts", type=click.Path(path_type=Path))
-@click.option("--watch", is_flag=True, help="Refresh until every rollout has finished.")
+@click.option("--watch", is_flag=True, help="Refresh until no rollout is rolling out.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
               help="Seconds between refreshes with --watch.")
 @click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
@@ -300,8 +306,10 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
            profile: str | None, endpoint_url: str | None, sandbox: bool) -> None:
     """How far each rollout has got: execution counts, rate, abort margins.
 
-    --watch refreshes until no rollout is in progress (every job finished, or waiting for
-    its scheduled start). In the sandbox, devices make progress each time status looks.
+    --watch refreshes until no rollout is rolling out to devices: every job finished, is
+    waiting for its scheduled start, or is CONTINUOUS with every execution so far finished
+    (AWS keeps it open for devices that join). In the sandbox, devices make progress each
+    time status looks.
     """
     import time
 
@@ -309,6 +317,7 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
     from engine.loader.tree import find_repo_root, find_rollouts
     from engine.render import envelope
     from engine.render import status as render
+    from engine.status import settled
     from engine.workflow import status_folder
 
     folder = find_rollouts(folder)
@@ -328,7 +337,7 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
 
     def show(statuses: list[Any]) -> None:
         if output == "json":
-            click.echo(envelope.success({"rollouts": [s.as_dict() for s in statuses]}))
+            click.echo(envelope.success(render.data(statuses)))
         else:
             click.echo(render.text(statuses, unicode=unicode))
 
@@ -336,7 +345,7 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
         statuses = look()
         if output != "json":  # JSON is one document: the state the watch ends on
             show(statuses)
-        while watch and any(s.moving for s in statuses):
+        while watch and not settled(statuses):
             time.sleep(interval)
             statuses = look()
             if output == "text" and sys.stdout.isatty():

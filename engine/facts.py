@@ -21,6 +21,9 @@ MUTABLE_FIELDS = (
 )
 # What AWS assumes when a request leaves a field out (CreateJob reference).
 API_DEFAULTS = {"targetSelection": "SNAPSHOT"}
+# The targetSelection of a job that stays open for things added to its groups: AWS never
+# completes it.
+CONTINUOUS = "CONTINUOUS"
 # AWS fills this in when a presignedUrlConfig has a role but no expiry.
 DEFAULT_EXPIRES_IN_SEC = 3600
 

@@ -23,7 +23,7 @@ from engine.actions import (
     Update,
 )
 from engine.desired import DesiredJob
-from engine.diff import FieldChange, explain
+from engine.diff import FieldChange, attributed, explain
 from engine.facts import (
     COMPLETED,
     TAG_MUTABLE_HASH,
@@ -185,7 +185,8 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
         out.seen(pinned, d.region)
-        diff = explain(readable(as_compared_to(pinned.spec or {}, d.spec)), readable(d.spec))
+        diff = _explain(d, readable(as_compared_to(pinned.spec or {}, d.spec)),
+                        readable(d.spec))
         fields = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
         out.actions.append(Conflict(d, d.job_id, fields, tuple(diff)))
         return
@@ -353,7 +354,13 @@ def _revision_diff(old: RemoteJob, d: DesiredJob) -> list[FieldChange]:
     if old.spec is None:
         return []
     before = {**as_compared_to(old.spec, d.spec), **old.mutable}
-    return explain(readable(before), readable({**d.spec, **d.mutable}))
+    return _explain(d, readable(before), readable({**d.spec, **d.mutable}))
+
+
+def _explain(d: DesiredJob, before: dict[str, object], after: dict[str, object]
+             ) -> list[FieldChange]:
+    """The field diffs of a job, each naming the _defaults.yaml its new value came from."""
+    return attributed(explain(before, after), d.valid.defaults_from)
 
 
 def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
@@ -379,9 +386,10 @@ def _in_place(d: DesiredJob, job: RemoteJob, out: _Out) -> None:
     fields, diff, note = _mutable_change(d, job) if job.active else ({}, [], None)
     if note:
         out.notes.append(note)
-    tag_diff = [] if remote == wanted else [
+    tag_diff = [] if remote == wanted else attributed([
         FieldChange(f"tags.{k}", remote.get(k), wanted.get(k))
-        for k in sorted(set(remote) | set(wanted)) if remote.get(k) != wanted.get(k)]
+        for k in sorted(set(remote) | set(wanted)) if remote.get(k) != wanted.get(k)],
+        d.valid.defaults_from)
     if not fields and not tag_diff and kind is Update:
         out.unchanged.append(d.name)
         return
@@ -420,4 +428,4 @@ def _mutable_change(d: DesiredJob, job: RemoteJob
     if before == after:
         return {}, [], note
     fields = {k: v for k, v in after.items() if before.get(k) != v}
-    return fields, explain(before, after), note
+    return fields, _explain(d, before, after), note

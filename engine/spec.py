@@ -19,6 +19,7 @@ from engine.facts import (
     MUTABLE_FIELDS,
     UNDIFFED_TAGS,
 )
+from engine.schema import document as job_document
 
 
 def clean(value: Any) -> Any:
@@ -57,9 +58,11 @@ def canonical_json(value: Any) -> str:
 
 
 def _canonical_document(document: str) -> str:
-    try:  # the remote document may be spelled with other spacing or key order
-        return canonical_json(json.loads(document))
-    except ValueError:
+    # The remote document may be spelled with other spacing or key order; its numbers are
+    # compared as written, as validation wrote the local one (engine.schema.document).
+    try:
+        return job_document.canonical_json(job_document.loads(document))
+    except (ValueError, RecursionError):
         return document
 
 

@@ -2,6 +2,18 @@
 
 Pure: ``current_job`` picks a rollout's job from the rollout layer, and ``rollout_status``
 reads its progress from DescribeJob's ``jobProcessDetails``; ``engine.workflow`` reads.
+
+This is the one reader of job progress: each rollout's ``phase`` says whether devices are
+being rolled out to now, and ``settled`` whether a watch waits for none of them (text and
+JSON render the same phases and summary):
+
+- ``ROLLING_OUT``: a SNAPSHOT job until AWS finishes it; a CONTINUOUS job while an
+  execution is queued or in progress, or a target is still being processed;
+- ``OPEN``: a CONTINUOUS job whose every execution so far is terminal. AWS never completes
+  such a job (it stays IN_PROGRESS for the devices that join its groups), so a watch that
+  waited for it to finish would never end;
+- ``SCHEDULED``: waiting for its ``startTime``, which may be months away;
+- ``FINISHED``: COMPLETED, CANCELED or being deleted; ``NOT_CREATED``: apply has not run.
 """
 
 from __future__ import annotations
@@ -10,11 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.desired import DesiredJob
-from engine.facts import ACTIVE, IN_PROGRESS
+from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, SCHEDULED
 from engine.remote import RemoteJob
 from engine.rollouts import Rollout
 
 NOT_CREATED = "NOT_CREATED"
+# Phases (the module's docstring says what each means), as JSON gives them.
+ROLLING_OUT, OPEN, WAITING, FINISHED, UNCREATED = (
+    "ROLLING_OUT", "OPEN", "SCHEDULED", "FINISHED", NOT_CREATED)
+PHASES = (ROLLING_OUT, OPEN, WAITING, FINISHED, UNCREATED)
 COUNTS = (  # (label, jobProcessDetails key)
     ("succeeded", "numberOfSucceededThings"),
     ("failed", "numberOfFailedThings"),
@@ -63,6 +79,9 @@ class RolloutStatus:
     counts: dict[str, int]
     rate: str
     aborts: tuple[AbortMargin, ...]
+    target_selection: str = API_DEFAULTS["targetSelection"]
+    start_time: str | None = None  # schedulingConfig.startTime (UTC)
+    processing: bool = False  # AWS still expands targets: the counts are not all in yet
 
     @property
     def total(self) -> int:
@@ -77,17 +96,48 @@ class RolloutStatus:
         return self.status not in ACTIVE
 
     @property
-    def moving(self) -> bool:
-        """Devices are being rolled out to now: a scheduled job waits for its start, and a
-        CONTINUOUS job whose devices have all finished waits for things to join."""
+    def phase(self) -> str:
+        """One of ``PHASES`` (the module's docstring says what each means)."""
+        if self.status == NOT_CREATED:
+            return UNCREATED
+        if self.terminal:
+            return FINISHED
+        if self.status == SCHEDULED:
+            return WAITING
         pending = self.counts.get("in progress", 0) + self.counts.get("queued", 0)
-        return self.status == IN_PROGRESS and (self.total == 0 or pending > 0)
+        if self.target_selection == CONTINUOUS and not pending and not self.processing:
+            return OPEN
+        return ROLLING_OUT
+
+    @property
+    def moving(self) -> bool:
+        """Devices are being rolled out to now."""
+        return self.phase == ROLLING_OUT
+
+    @property
+    def settled(self) -> bool:
+        """Nothing a watch waits for: finished, open for devices that join, or scheduled."""
+        return not self.moving
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "jobId": self.job_id, "region": self.region,
-                "status": self.status, "counts": self.counts, "total": self.total,
-                "done": self.done, "rolloutRate": self.rate,
-                "abortCriteria": [a.as_dict() for a in self.aborts]}
+                "status": self.status, "phase": self.phase,
+                "targetSelection": self.target_selection, "startTime": self.start_time,
+                "counts": self.counts, "total": self.total, "done": self.done,
+                "rolloutRate": self.rate, "abortCriteria": [a.as_dict() for a in self.aborts]}
+
+
+def summary(statuses: list[RolloutStatus]) -> dict[str, Any]:
+    """How many rollouts there are, how many are in each phase, and whether all settled."""
+    phases = dict.fromkeys(PHASES, 0)
+    for s in statuses:
+        phases[s.phase] += 1
+    return {"rollouts": len(statuses), "phases": phases, "settled": settled(statuses)}
+
+
+def settled(statuses: list[RolloutStatus]) -> bool:
+    """Where ``status --watch`` ends: no rollout is rolling out to devices now."""
+    return all(s.settled for s in statuses)
 
 
 def describe_rate(config: dict[str, Any] | None) -> str:
@@ -116,6 +166,7 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatu
     process = detail.get("jobProcessDetails") or {}
     counts = {label: int(process.get(key, 0) or 0) for label, key in COUNTS}
     executed = sum(counts.values()) - counts["queued"]
+    selection = str(detail.get("targetSelection") or API_DEFAULTS["targetSelection"])
     aborts = tuple(
         AbortMargin(c["failureType"], float(c["thresholdPercentage"]),
                     int(c["minNumberOfExecutedThings"]), executed,
@@ -123,7 +174,8 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatu
         for c in (detail.get("abortConfig") or {}).get("criteriaList", []))
     return RolloutStatus(name, detail.get("jobId"), d.region, str(detail.get("status")),
                          counts, describe_rate(detail.get("jobExecutionsRolloutConfig")),
-                         aborts)
+                         aborts, selection, (detail.get("schedulingConfig") or {}).get("startTime"),
+                         bool(process.get("processingTargets")))
 
 
 def current_job(rollout: Rollout) -> RemoteJob | None:

@@ -16,18 +16,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.cache import Entry, ValidationCache, cache_for, digest_bytes, signature
+from engine.cache import Entry, ValidationCache, cache_for, signature
+from engine.documents import job_document
 from engine.errors import Problem, Severity, errors_in
-from engine.files import read_bounded
-from engine.loader.tree import JobSource, Tree, display_name, format_path, load_tree
+from engine.loader.tree import JobSource, Tree, format_path, load_tree
 from engine.loader.yamlfile import read_raw
 from engine.schema import rules, waves
 from engine.schema.constraints import NAME_MAX
-from engine.schema.document import Finding, canonical_document, parse_json_text
+from engine.schema.document import Finding
 from engine.schema.messages import explain
 from engine.schema.models import Config, Manifest
 
-MAX_DOCUMENT_FILE_BYTES = 1024 * 1024
 # A job with more problems than this is not worth reading further (nor slow to report).
 MAX_ERRORS_PER_JOB = 50
 
@@ -47,6 +46,8 @@ class ValidJob:
     region: str | None
     # The job's key in the validation cache ("<file's entry>#<index in the file>").
     memo_key: str | None = field(default=None, compare=False, repr=False)
+    # What the job took from a _defaults.yaml: dotted path -> that file, repo-relative.
+    defaults_from: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
@@ -123,6 +124,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     result.config = _config(tree, result.problems)
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
+    region = result.config.region if result.config is not None else None
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key: str | None = None
         raw: bytes | OSError | None = None
@@ -137,7 +139,8 @@ def validate_folder(root: Path, *, now: datetime | None = None,
         for source in tree.jobs_of(Path(name), raw):
             # The job's place among the file's valid jobs: its place in the cache entry.
             memo = f"{key}#{len(result.jobs) - first_job}" if key is not None else None
-            job = _validate_job(source, tree, now, result.problems, deps, memo)
+            job = _validate_job(source, tree, now, result.problems, deps, memo,
+                                region)
             if job is not None:
                 result.jobs.append(job)
         if cache is not None and key is not None:
@@ -185,7 +188,8 @@ def _from_entry(entry: Entry | None, key: str
 def _job_json(job: ValidJob) -> dict[str, Any]:
     return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
-            "line": job.line, "region": job.region, "index": job.memo_key}
+            "line": job.line, "region": job.region, "index": job.memo_key,
+            "from": job.defaults_from}
 
 
 def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
@@ -196,7 +200,10 @@ def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
             manifest["targets"] if "waves" not in manifest else manifest["waves"], list):
         raise TypeError("a damaged cache entry")
     memo = data.get("index")
-    return ValidJob(name=data["name"], data=data["manifest"],
+    origins = data["from"]
+    if not isinstance(origins, dict):
+        raise TypeError("a damaged cache entry")
+    return ValidJob(name=data["name"], data=data["manifest"], defaults_from=origins,
                     memo_key=memo if isinstance(memo, str) and memo.startswith(key) else None,
                     document=data["document"], source=data["source"], file=data["file"],
                     line=data["line"], region=data["region"])
@@ -226,7 +233,8 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 
 def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems: list[Problem],
-                  deps: list[tuple[str, str | None]], memo_key: str | None) -> ValidJob | None:
+                  deps: list[tuple[str, str | None]], memo_key: str | None,
+                  default_region: str | None = None) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -249,23 +257,18 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
                            f"(letters, digits, - and _, at most {NAME_MAX}); "
                            "set name: in the manifest")
             problems.append(source.problem(loc, message, at_key=at_key))
+        # The rest of the job is still checked, so that one run shows every problem.
+        broken = {str(e["loc"][0]) for e in errors if e["loc"]} or {""}
+        partial = _without(data, broken)
+        if partial is not None:
+            findings, _ = _findings(partial, source, tree, now, deps, default_region)
+            for f in findings:
+                if not _reads(f, broken):
+                    problems.append(source.problem(f.path, f.message, at_key=f.at_key,
+                                                   warning=f.warning))
         return None
 
-    findings: list[Finding] = []
-    document, doc_findings = _document(manifest, source, tree, deps)
-    findings += doc_findings
-    findings += rules.check(manifest, document)
-    findings += waves.check(manifest)
-    if now is not None:
-        findings += rules.clock_findings(manifest, now, warning=True)
-    for index, wave_manifest in _wave_manifests(manifest, data):
-        # Each wave's job as it will be sent: the rules of a job, at the wave's own keys.
-        own = set(data["waves"][index])
-        wave_findings = rules.check(wave_manifest, document)
-        if now is not None:
-            wave_findings += rules.clock_findings(wave_manifest, now, warning=True)
-        findings += [replace(f, path=("waves", index, *f.path)) if f.path and f.path[0] in own
-                     else f for f in wave_findings]
+    findings, document = _findings(manifest, source, tree, now, deps, default_region)
     for f in findings:
         problems.append(source.problem(f.path, f.message, at_key=f.at_key, warning=f.warning))
     if any(not f.warning for f in findings):
@@ -280,63 +283,70 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         line=line,
         region=manifest.region,
         memo_key=memo_key,
+        defaults_from=source.defaults_from,
     )
 
 
-def _wave_manifests(m: Manifest, data: dict[str, Any]) -> Iterator[tuple[int, Manifest]]:
+def _findings(manifest: Manifest, source: JobSource, tree: Tree, now: datetime | None,
+              deps: list[tuple[str, str | None]], default_region: str | None
+              ) -> tuple[list[Finding], str | None]:
+    """Every finding of a manifest that has its shape: its document's and its rules'."""
+    document, findings = job_document(manifest, source, tree, deps)
+    findings += rules.check(manifest, document, default_region)
+    findings += waves.check(manifest)
+    if now is not None:
+        findings += rules.clock_findings(manifest, now, warning=True)
+    for index, wave in _wave_manifests(manifest):
+        # Each wave's job as it will be sent: the rules of a job, at the wave's own keys.
+        own = set(wave.model_fields_set) & set((manifest.waves or [])[index].model_fields_set)
+        found = rules.check(wave, document, default_region)
+        if now is not None:
+            found += rules.clock_findings(wave, now, warning=True)
+        findings += [replace(f, path=("waves", index, *f.path)) if f.path and f.path[0] in own
+                     else f for f in found]
+    return findings, document
+
+
+def _wave_manifests(m: Manifest) -> Iterator[tuple[int, Manifest]]:
     """Each wave's job as a manifest (the rollout's fields with the wave's merged in)."""
     if not m.waves or m.targets is not None:
         return
+    data = m.model_dump(mode="json", exclude_none=True)
     for index in range(len(m.waves)):
         # Each part was validated, so their merge is valid too.
         yield index, Manifest.model_validate(waves.wave_data(data, index))
 
 
-def _document(m: Manifest, source: JobSource, tree: Tree,
-              deps: list[tuple[str, str | None]]) -> tuple[str | None, list[Finding]]:
-    """The canonical document of a job, from ``document`` or ``documentFile``."""
-    if m.documentFile is not None:
-        path: tuple[str | int, ...] = ("documentFile",)
-        base = Path(source.origin(path).file).resolve().parent
-        text, findings = _read_document_file(m.documentFile, base, tree.repo_root, deps)
-        if text is None:
-            return None, findings
-        value, findings = parse_json_text(text, path)
-    elif m.document is not None:
-        path = ("document",)
-        value, findings = (parse_json_text(m.document, path) if isinstance(m.document, str)
-                           else (m.document, []))
-    else:
-        return None, []
-    if findings:
-        return None, findings
-    return canonical_document(value, path)
+# A placeholder for a required key whose value has the wrong shape: its rules still run.
+_STAND_INS: dict[str, Any] = {"targets": ["thing/-"], "name": "-"}
+# The keys a rule reads besides the one it reports at (the job's whole, for ""): a finding
+# that read a key with a type error would be about the gap, not about the manifest.
+_ALSO_READS: dict[str, tuple[str, ...]] = {
+    "": (*rules.DOCUMENT_KEYS, "jobTemplateArn"),
+    **{key: (*rules.DOCUMENT_KEYS, "jobTemplateArn", "presignedUrlConfig")
+       for key in rules.DOCUMENT_KEYS},
+    "presignedUrlConfig": rules.DOCUMENT_KEYS,
+    "documentParameters": ("jobTemplateArn", "region"),
+    "jobTemplateArn": ("documentParameters", "region"),
+}
 
 
-def _read_document_file(name: str, base: Path, repo_root: Path,
-                        deps: list[tuple[str, str | None]]) -> tuple[str | None, list[Finding]]:
-    """The text of a document file inside the repository; ``deps`` records what was read."""
-    path = ("documentFile",)
-    if Path(name).is_absolute():
-        return None, [Finding(path, "documentFile must be a path relative to the manifest, "
-                                    "inside the repository")]
-    target = (base / name).resolve()
-    if not target.is_relative_to(repo_root.resolve()):
-        return None, [Finding(path, f"documentFile {name} points outside the repository "
-                                    f"({display_name(repo_root)}); keep documents inside it")]
-    if not target.is_file():
-        deps.append((str(target), None))  # creating it later must be seen
-        return None, [Finding(path, f"documentFile {name} does not exist "
-                                    f"(looked for {display_name(target)})")]
-    raw = read_bounded(target, MAX_DOCUMENT_FILE_BYTES + 1)
-    deps.append((str(target), digest_bytes(raw)))
-    if len(raw) > MAX_DOCUMENT_FILE_BYTES:
-        return None, [Finding(path, f"documentFile {name} is over 1 MiB; a job document may "
-                                    "be at most 32 KiB (use documentSource for large ones)")]
+def _without(data: dict[str, Any], broken: set[str]) -> Manifest | None:
+    """The manifest less the keys with type errors, where the rest has its shape."""
+    if "" in broken:  # the job as a whole is wrong (not a mapping of keys)
+        return None
+    rest = {k: v for k, v in data.items() if k not in broken}
+    rest.update({k: _STAND_INS[k] for k in broken & _STAND_INS.keys()})
     try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        return None, [Finding(path, f"documentFile {name} is not UTF-8 text")]
+        return Manifest.model_validate(rest)
+    except ValidationError:
+        return None
+
+
+def _reads(finding: Finding, broken: set[str]) -> bool:
+    """Whether a finding read a key whose value had a type error."""
+    top = str(finding.path[0]) if finding.path else ""
+    return top in broken or any(k in broken for k in _ALSO_READS.get(top, ()))
 
 
 def _clashes(jobs: list[ValidJob]) -> list[Problem]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.desired import DesiredJob, NoHashes, desire
 from engine.render.status import bar, text
-from engine.status import rollout_status
+from engine.status import RolloutStatus, rollout_status
 from engine.validate import validate_folder
 
 from .conftest import make_repo
@@ -113,12 +113,41 @@ def test_sandbox_devices__a_continuous_job_never_completes(aws: None) -> None:
     assert backend.jobs["cont"].job_process_details["numberOfQueuedThings"] == 0
 
 
-def test_status__continuous_job_with_every_device_done__not_moving(tmp_path: Path) -> None:
-    from engine.status import RolloutStatus
+def _status(status: str = "IN_PROGRESS", selection: str = "SNAPSHOT", *,
+            processing: bool = False, **counts: int) -> RolloutStatus:
+    return RolloutStatus("cfg", "cfg-1", "eu-west-1", status, counts, "", (), selection,
+                         processing=processing)
 
-    def status(**counts: int) -> RolloutStatus:
-        return RolloutStatus("cfg", "cfg-1", "eu-west-1", "IN_PROGRESS", counts, "", ())
 
-    assert not status(succeeded=40, failed=2).moving  # waits for things to join
-    assert status(succeeded=10, queued=30).moving
-    assert status().moving  # just created: nothing counted yet
+def test_status_phase__continuous_job_with_every_execution_terminal__open_not_moving() -> None:
+    done = _status(selection="CONTINUOUS", succeeded=40, failed=2)
+    assert done.phase == "OPEN" and done.settled  # AWS keeps it IN_PROGRESS for joiners
+    assert _status(selection="CONTINUOUS").phase == "OPEN"  # an empty group: nothing to wait
+    assert _status(selection="CONTINUOUS", succeeded=10, queued=30).moving
+    assert _status(selection="CONTINUOUS", succeeded=1, **{"in progress": 1}).moving
+    assert _status(selection="CONTINUOUS", processing=True).moving  # counts not all in yet
+
+
+def test_status_phase__snapshot_job_in_progress__moving_until_aws_finishes_it() -> None:
+    assert _status(succeeded=40).moving  # every execution done; AWS completes it next
+    assert _status().moving  # just created: nothing counted yet
+    assert _status("COMPLETED", succeeded=40).phase == "FINISHED"
+    assert _status("CANCELED", canceled=40).phase == "FINISHED"
+    assert _status("SCHEDULED", queued=40).phase == "SCHEDULED"
+    assert _status("SCHEDULED", queued=40).settled  # its start may be months away
+
+
+def test_status_summary__text_and_json_agree(tmp_path: Path) -> None:
+    from engine.render.status import data
+
+    statuses = [_status(selection="CONTINUOUS", succeeded=40), _status("COMPLETED", succeeded=3),
+                _status("SCHEDULED", queued=40), rollout_status(_desired(tmp_path), None)]
+    body = data(statuses)
+    assert body["summary"] == {"rollouts": 4, "settled": True, "phases": {
+        "ROLLING_OUT": 0, "OPEN": 1, "SCHEDULED": 1, "FINISHED": 1, "NOT_CREATED": 1}}
+    assert [r["phase"] for r in body["rollouts"]] == ["OPEN", "FINISHED", "SCHEDULED",
+                                                      "NOT_CREATED"]
+    out = text(statuses, unicode=False)
+    assert out.endswith("1 of 4 rollouts finished, 1 open for devices that join, "
+                        "1 scheduled to start later.")
+    assert "open: every device so far has finished" in out

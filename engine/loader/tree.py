@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, Severity
+from engine.loader.globs import BadGlob, compile_glob, excluded
 from engine.loader.yamlfile import Path_, YamlDocument, read, read_raw
 
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
@@ -35,6 +36,9 @@ class JobSource:
     source: str  # the manifest's path inside the repository, POSIX style
     defaults: list[YamlDocument]  # nearest folder first
     data: dict[str, Any]
+    # Where the merged data came from a defaults file: dotted path (``abortConfig``,
+    # ``tags.team``) -> that file's path inside the repository; the job's own keys absent.
+    defaults_from: dict[str, str] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
@@ -77,6 +81,8 @@ class Tree:
     job_paths: list[str] = field(default_factory=list)
     job_parts: list[tuple[str, ...]] = field(default_factory=list)
     defaults: dict[Path, YamlDocument] = field(default_factory=dict)
+    # Each settings file's path inside the repository (POSIX style), by its shown name.
+    sources: dict[str, str] = field(default_factory=dict)
     # A digest of every settings file (defaults and config): a cache key part.
     settings_digest: str = ""
 
@@ -87,6 +93,14 @@ class Tree:
     def jobs(self) -> Iterator[JobSource]:
         for path in self.job_files:
             yield from self.jobs_of(path)
+
+    def add_defaults(self, path: Path, doc: YamlDocument) -> None:
+        """A ``_defaults.yaml`` for the jobs at and below its folder."""
+        self.defaults[path.parent] = doc
+        try:
+            self.sources[doc.file] = path.relative_to(self.repo_root).as_posix()
+        except ValueError:
+            self.sources[doc.file] = path.as_posix()
 
     def relative(self, path: Path) -> tuple[str, ...]:
         return path.relative_to(self.root).parts
@@ -107,9 +121,11 @@ class Tree:
                                              "(jobId, targets, document, ...)"))
                 continue
             data: dict[str, Any] = {}
+            origins: dict[str, str] = {}
             for default in reversed(chain):  # farthest first, so nearer folders win
-                data = deep_merge(data, default.data)
-            yield JobSource(doc, path, source, chain, deep_merge(data, doc.data))
+                data = deep_merge(data, default.data, origins, self.sources[default.file])
+            data = deep_merge(data, doc.data, origins)
+            yield JobSource(doc, path, source, chain, data, origins)
 
     @property
     def shown_root(self) -> str:
@@ -149,15 +165,39 @@ def find_repo_root(start: Path) -> Path:
     return start
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any],
+               origins: dict[str, str] | None = None, source: str | None = None,
+               prefix: str = "") -> dict[str, Any]:
+    """``override`` merged into ``base``: mappings merge, lists and scalars replace, and a
+    null drops what ``base`` gave (inside a job document, a null is a value: it is kept).
+
+    ``origins`` (dotted path -> file) records what ``source`` gave; what an override
+    without a source (the job's own manifest) replaces is forgotten."""
     merged = dict(base)
     for key, value in override.items():
+        path = f"{prefix}.{key}" if prefix else key
         below = merged.get(key)
-        if isinstance(value, dict) and isinstance(below, dict):
-            merged[key] = deep_merge(below, value)
+        if value is None and key in merged and not path.startswith("document."):
+            del merged[key]
+            if origins:
+                _forget(origins, path)
+        elif isinstance(value, dict) and isinstance(below, dict):
+            if origins and path in origins:  # a mapping one file gave, merged: its keys are
+                whole = origins.pop(path)
+                origins.update({f"{path}.{k}": whole for k in below})
+            merged[key] = deep_merge(below, value, origins, source, path)
         else:
             merged[key] = value
+            if origins:
+                _forget(origins, path)
+            if origins is not None and source is not None:
+                origins[path] = source
     return merged
+
+
+def _forget(origins: dict[str, str], path: str) -> None:
+    for known in [k for k in origins if k == path or k.startswith((path + ".", path + "["))]:
+        del origins[known]
 
 
 def _manifest_files(root: Path) -> list[tuple[tuple[str, ...], str]]:
@@ -196,7 +236,7 @@ def load_tree(root: Path) -> Tree:
             doc = _read_settings(path, tree.problems, raw)
             if doc is not None:
                 _check_defaults(doc, tree.problems)
-                tree.defaults[path.parent] = doc
+                tree.add_defaults(path, doc)
         elif name in CONFIG_NAMES:
             if path.parent != root:
                 tree.problems.append(Problem(display_name(path), 0, 0, "",
@@ -210,7 +250,34 @@ def load_tree(root: Path) -> Tree:
                                          "ones known are _defaults.yaml and _config.yaml; "
                                          "rename it"))
     tree.settings_digest = digest.hexdigest()
+    _exclude(tree)
     return tree
+
+
+def _exclude(tree: Tree) -> None:
+    """Leave out the job files that ``_config.yaml``'s ``exclude:`` globs match (relative to
+    the top of the rollouts folder); a glob that cannot work is a problem at its line."""
+    config = tree.config
+    globs = config.data.get("exclude") if config is not None else None
+    if config is None or not isinstance(globs, list):
+        return  # none; or not a list, which the config's schema reports
+    patterns = []
+    for index, glob in enumerate(globs):
+        if not isinstance(glob, str):
+            continue  # the schema reports it
+        try:
+            patterns.append(compile_glob(glob))
+        except BadGlob as exc:
+            line, col = config.position(("exclude", index))
+            tree.problems.append(Problem(config.file, line, col, f"exclude[{index}]",
+                                         f"{glob!r} is not a usable glob: {exc}"))
+    if not patterns:
+        return
+    below = tree.root.relative_to(top_of(tree.root)).parts
+    kept = [(name, parts) for name, parts in zip(tree.job_paths, tree.job_parts, strict=True)
+            if not excluded("/".join((*below, *parts)), patterns)]
+    tree.job_paths = [name for name, _ in kept]
+    tree.job_parts = [parts for _, parts in kept]
 
 
 def find_rollouts(folder: Path) -> Path:
@@ -264,7 +331,7 @@ def _read_above(tree: Tree, digest: Any) -> None:
                 tree.config = doc
             else:
                 _check_defaults(doc, tree.problems)
-                tree.defaults[path.parent] = doc
+                tree.add_defaults(path, doc)
 
 
 def _read_settings(path: Path, problems: list[Problem],

@@ -89,6 +89,13 @@ class YamlDocument:
             depth += 1
         return depth, key_node, node
 
+    def scalar_text(self, path: Path_) -> str | None:
+        """The text of the scalar at ``path`` as written (``1e2``, not ``100.0``), or None."""
+        depth, _, node = self.find(path)
+        if depth == len(path) and isinstance(node, ScalarNode):
+            return str(node.value)
+        return None
+
     def position(self, path: Path_, *, at_key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at ``path``, or of its deepest existing parent.
 
@@ -313,6 +320,9 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
         message = f"{exc.context}: {message}"
     if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         message += " (a tab: YAML indents with spaces only)"
+    if "Unicode character escape" in message:  # libyaml refuses \ud800, even as a pair
+        message += (" (a UTF-16 surrogate such as \\ud800 is no character in YAML; write "
+                    "the character itself, or \\U0001F680 for one beyond \\uFFFF)")
     return Problem(file, line, col, "", f"invalid YAML: {message}")
 
 

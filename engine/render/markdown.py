@@ -61,7 +61,8 @@ def _details(action: Action, outcome: Outcome | None) -> str:
     title = f"{action.symbol} {action.verb} {in_html(action.name)}"
     parts = [f"<details><summary>{title}</summary>", ""]
     if action.diff:
-        lines = [f"{c.path}: {_short(c.before)} -> {_short(c.after)}" for c in action.diff]
+        lines = [f"{c.path}: {_short(c.before)} -> {_short(c.after)}{c.from_note}"
+                 for c in action.diff]
         parts += ["Fields that change:", "", code_block("\n".join(lines), "diff"), ""]
     why = explanation(action)
     if why:

@@ -139,7 +139,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             lines += [f"      {line}" for line in brief(action.request)]
         for change in action.diff:
             lines.append(f"      {clean_text(change.path)}: {_value(change.before)} -> "
-                         f"{_value(change.after)}")
+                         f"{_value(change.after)}{clean_text(change.from_note)}")
         outcome = by_action.get(id(action))
         if outcome is not None:
             mark = "done" if outcome.ok else "FAILED"

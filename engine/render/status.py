@@ -1,10 +1,11 @@
-"""Rollout status as progress bars (text) or the JSON envelope."""
+"""Rollout status as progress bars (text) or the JSON envelope's data."""
 
 from __future__ import annotations
 
-from engine.facts import SCHEDULED
+from typing import Any
+
 from engine.render.safe import clean_text
-from engine.status import RolloutStatus
+from engine.status import FINISHED, OPEN, WAITING, RolloutStatus, summary
 
 WIDTH = 30
 
@@ -13,6 +14,11 @@ def bar(done: int, total: int, width: int = WIDTH, *, unicode: bool = True) -> s
     full, empty = ("█", "░") if unicode else ("#", "-")
     filled = round(width * done / total) if total else 0
     return full * filled + empty * (width - filled)
+
+
+def data(statuses: list[RolloutStatus]) -> dict[str, Any]:
+    """The ``data`` of ``status -o json``: every rollout and the summary the text ends on."""
+    return {"rollouts": [s.as_dict() for s in statuses], "summary": summary(statuses)}
 
 
 def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
@@ -28,14 +34,21 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
         lines.append(f"  [{bar(s.done, s.total, unicode=unicode)}] {percent:3d}%  "
                      f"{s.done} of {s.total} devices finished")
         lines.append("  " + ", ".join(f"{label} {n}" for label, n in s.counts.items()))
+        if s.phase == WAITING:
+            start = f" at {clean_text(s.start_time)} UTC" if s.start_time else ""
+            lines.append(f"  scheduled: no device starts before the job does{start}")
+        elif s.phase == OPEN:
+            lines.append("  open: every device so far has finished; the job stays in "
+                         "progress for devices that join its groups")
         lines.append(f"  rate: {s.rate}")
         for a in s.aborts:
             state = "armed" if a.armed else f"armed after {a.min_executed} executed"
             lines.append(f"  abort on {a.failure_type}: {a.percent:.1f}% of "
                          f"{a.threshold:g}% ({a.failures} of {a.executed} executed; {state})")
         lines.append("")
-    finished = sum(s.terminal for s in statuses)
-    waiting = sum(s.status == SCHEDULED for s in statuses)
-    lines.append(f"{finished} of {len(statuses)} rollouts finished"
-                 + (f", {waiting} scheduled to start later." if waiting else "."))
+    phases = summary(statuses)["phases"]
+    later = [f"{phases[OPEN]} open for devices that join" if phases[OPEN] else "",
+             f"{phases[WAITING]} scheduled to start later" if phases[WAITING] else ""]
+    lines.append(f"{phases[FINISHED]} of {len(statuses)} rollouts finished"
+                 + "".join(f", {part}" for part in later if part) + ".")
     return "\n".join(lines)

@@ -1,67 +1,91 @@
 """Simulated devices for the sandbox: each step, queued devices start and running ones
-finish, a few of them failing; a job completes, or trips its abort criteria, as on AWS."""
+finish, a few of them failing; a job completes, or trips its abort criteria, as on AWS.
+
+Every thing group has ``moto_jobs.DEVICES_PER_GROUP`` devices. A scheduled job counts its
+devices as queued and starts none of them until the sandbox's clock reaches its
+``startTime``; then it becomes IN_PROGRESS and its devices move, as on AWS. A CONTINUOUS
+job never completes: it stays open for devices that join its groups.
+"""
 
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from typing import Any
 
 from moto.core.utils import utcnow
 from moto.iot.models import FakeJob
 
-from engine.sandbox.moto_jobs import backend
+from engine.facts import CANCELED, COMPLETED, CONTINUOUS, IN_PROGRESS, SCHEDULED
+from engine.sandbox.moto_jobs import backend, cancel_executions, count_fleet, fleet_size
+from engine.schema.rules import parse_time
 
-DEVICES_PER_GROUP = 40
 _OUTCOMES = (("numberOfSucceededThings", 0.94), ("numberOfFailedThings", 0.03),
              ("numberOfRejectedThings", 0.01), ("numberOfTimedOutThings", 0.02))
 
 
-def _fleet_size(job: FakeJob) -> int:
-    return sum(DEVICES_PER_GROUP if ":thinggroup/" in t else 1 for t in job.targets)
+def _start_time(job: FakeJob) -> datetime | None:
+    text = (job.scheduling_config or {}).get("startTime")
+    return parse_time(text) if isinstance(text, str) else None
 
 
-def simulate_step(account: str, region: str, seed: int = 0) -> None:
+def simulate_step(account: str, region: str, seed: int = 0,
+                  now: datetime | None = None) -> None:
     """Move every active job's devices one step: queued -> in progress -> an outcome.
 
-    Deterministic for a seed. A job whose devices have all finished completes; a job whose
-    abort criteria trip is canceled, as AWS would.
+    ``now`` is the sandbox's clock (naive UTC; the wall clock by default): a scheduled job
+    whose ``startTime`` has come starts, one still to come only counts its queued devices.
+    Deterministic for a seed. A job whose devices have all finished completes (never a
+    CONTINUOUS one); a job whose abort criteria trip is canceled, as AWS would.
     """
-    b = backend(account, region)
-    for job in b.jobs.values():
-        if job.status != "IN_PROGRESS":
-            continue
-        rng = random.Random(f"{seed}:{job.job_id}:{job.last_updated_at.isoformat()}")
-        d: dict[str, Any] = job.job_process_details
-        if not getattr(job, "_rollouts_simulated", False):
-            size = _fleet_size(job)
-            for key in ("numberOfSucceededThings", "numberOfFailedThings",
-                        "numberOfRejectedThings", "numberOfTimedOutThings",
-                        "numberOfCanceledThings", "numberOfRemovedThings",
-                        "numberOfInProgressThings"):
-                d[key] = 0
-            d["numberOfQueuedThings"] = size
-            job._rollouts_simulated = True  # type: ignore[attr-defined]
-        step = max(1, _fleet_size(job) // 4)
-        finishing = d.get("numberOfInProgressThings", 0)
-        for _ in range(finishing):
-            draw, total = rng.random(), 0.0
-            for key, share in _OUTCOMES:
-                total += share
-                if draw < total:
-                    d[key] = d.get(key, 0) + 1
-                    break
-        starting = min(step, d.get("numberOfQueuedThings", 0))
-        d["numberOfInProgressThings"] = starting
-        d["numberOfQueuedThings"] = d.get("numberOfQueuedThings", 0) - starting
-        job.last_updated_at = utcnow()
-        if _abort_tripped(job):
-            job.status = "CANCELED"
-            job.reason_code = "ABORTED_BY_CRITERIA"
-            job.completed_at = utcnow()  # type: ignore[assignment]
-        elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0 and \
-                job.target_selection != "CONTINUOUS":  # a CONTINUOUS job never completes
-            job.status = "COMPLETED"
-            job.completed_at = utcnow()  # type: ignore[assignment]
+    now = now or utcnow()
+    for job in backend(account, region).jobs.values():
+        if job.status == SCHEDULED:
+            count_fleet(job)
+            start = _start_time(job)
+            if start is None or start > now:
+                continue
+            job.status = IN_PROGRESS  # AWS starts the rollout at startTime
+        if job.status == IN_PROGRESS:
+            count_fleet(job)
+            _step(job, seed)
+        elif job.status == CANCELED and getattr(job, "_rollouts_simulated", False) and \
+                job.job_process_details.get("numberOfInProgressThings"):
+            _finish_running(job, seed)  # a canceled job's running devices still report
+            job.job_process_details["numberOfInProgressThings"] = 0
+            job.last_updated_at = utcnow()
+
+
+def _finish_running(job: FakeJob, seed: int) -> None:
+    """Every device in progress reports an outcome."""
+    rng = random.Random(f"{seed}:{job.job_id}:{job.last_updated_at.isoformat()}")
+    d: dict[str, Any] = job.job_process_details
+    for _ in range(d.get("numberOfInProgressThings", 0)):
+        draw, total = rng.random(), 0.0
+        for key, share in _OUTCOMES:
+            total += share
+            if draw < total:
+                d[key] = d.get(key, 0) + 1
+                break
+
+
+def _step(job: FakeJob, seed: int) -> None:
+    d: dict[str, Any] = job.job_process_details
+    step = max(1, fleet_size(job) // 4)
+    _finish_running(job, seed)
+    starting = min(step, d["numberOfQueuedThings"])
+    d["numberOfInProgressThings"] = starting
+    d["numberOfQueuedThings"] -= starting
+    job.last_updated_at = utcnow()
+    if _abort_tripped(job):
+        job.status = CANCELED
+        job.reason_code = "ABORTED_BY_CRITERIA"
+        job.completed_at = utcnow()  # type: ignore[assignment]
+        cancel_executions(job, force=False)
+    elif d["numberOfInProgressThings"] == 0 and d["numberOfQueuedThings"] == 0 and \
+            job.target_selection != CONTINUOUS:  # a CONTINUOUS job never completes
+        job.status = COMPLETED
+        job.completed_at = utcnow()  # type: ignore[assignment]
 
 
 def _abort_tripped(job: FakeJob) -> bool:
@@ -70,7 +94,7 @@ def _abort_tripped(job: FakeJob) -> bool:
                 "REJECTED": d.get("numberOfRejectedThings", 0),
                 "TIMED_OUT": d.get("numberOfTimedOutThings", 0)}
     failures["ALL"] = sum(failures.values())
-    executed = sum(failures.values()) - failures["ALL"] + d.get("numberOfSucceededThings", 0)
+    executed = failures["ALL"] + d.get("numberOfSucceededThings", 0)
     for c in (job.abort_config or {}).get("criteriaList", []):
         if executed >= c["minNumberOfExecutedThings"] and executed and \
                 100.0 * failures[c["failureType"]] / executed >= c["thresholdPercentage"]:

@@ -4,7 +4,9 @@
 
 - CreateJob refuses an existing jobId with ResourceAlreadyExistsException (moto replaces
   the job silently), and keeps ``tags``, ``namespaceId``, ``jobTemplateArn`` and
-  ``destinationPackageVersions``;
+  ``destinationPackageVersions``; a job counts one execution per device, every thing
+  group holding ``DEVICES_PER_GROUP`` things (moto counts one per job), all queued;
+- CancelJob cancels the queued executions (those in progress too with ``force``);
 - UpdateJob changes the mutable fields of an active job (moto has no UpdateJob);
 - TagResource, UntagResource and ListTagsForResource work on job ARNs (moto has no job tags);
 - ListJobs pages by ``maxResults`` (1 to 250) and ``nextToken`` and filters by ``status``
@@ -65,6 +67,29 @@ def _job(backend: IoTBackend, job_id: str) -> FakeJob:
     return job
 
 
+DEVICES_PER_GROUP = 40
+_COUNTS = ("numberOfSucceededThings", "numberOfFailedThings", "numberOfRejectedThings",
+           "numberOfTimedOutThings", "numberOfCanceledThings", "numberOfRemovedThings",
+           "numberOfInProgressThings", "numberOfQueuedThings")
+
+
+def fleet_size(job: FakeJob) -> int:
+    """The devices a job targets: every thing group holds ``DEVICES_PER_GROUP`` things."""
+    return sum(DEVICES_PER_GROUP if ":thinggroup/" in t else 1 for t in job.targets)
+
+
+def count_fleet(job: FakeJob) -> None:
+    """Replace moto's counts (one queued execution per job, a group counted as one thing)
+    by the job's fleet, every device queued; once per job (saved sandboxes of earlier
+    versions hold jobs with moto's counts)."""
+    if getattr(job, "_rollouts_simulated", False):
+        return
+    d: dict[str, Any] = job.job_process_details
+    d.update(dict.fromkeys(_COUNTS, 0))
+    d["numberOfQueuedThings"] = fleet_size(job)
+    job._rollouts_simulated = True  # type: ignore[attr-defined]
+
+
 def _create_job(self: IoTResponse) -> ActionResult:
     backend = self.iot_backend
     job_id = self._get_param("jobId")
@@ -89,6 +114,7 @@ def _create_job(self: IoTResponse) -> ActionResult:
     )
     job = backend.jobs[job_id]
     job.status = "SCHEDULED" if self._get_param("schedulingConfig") else "IN_PROGRESS"
+    count_fleet(job)
     job._rollouts_extra = {k: self._get_param(k) for k in _EXTRA_FIELDS  # type: ignore[attr-defined]
                            if self._get_param(k) is not None}
     tags = self._get_param("tags") or []
@@ -218,11 +244,24 @@ def _cancel_job(self: IoTResponse) -> ActionResult:
         return ActionResult({"jobArn": job.job_arn, "jobId": job.job_id,
                              "description": job.description})
     job.status = "CANCELED"
+    cancel_executions(job, force=bool(self._get_param("force")))
     job.reason_code = self._get_param("reasonCode") or job.reason_code
     job.comment = self._get_param("comment") or job.comment
     job.last_updated_at = utcnow()
     return ActionResult({"jobArn": job.job_arn, "jobId": job.job_id,
                          "description": job.description})
+
+
+def cancel_executions(job: FakeJob, *, force: bool) -> None:
+    """What a canceled job does to its executions on AWS: queued ones are canceled, and
+    those in progress too when the cancel is forced (else they finish as reported)."""
+    d: dict[str, Any] = job.job_process_details
+    moved = d.get("numberOfQueuedThings", 0) + (d.get("numberOfInProgressThings", 0)
+                                                 if force else 0)
+    d["numberOfCanceledThings"] = d.get("numberOfCanceledThings", 0) + moved
+    d["numberOfQueuedThings"] = 0
+    if force:
+        d["numberOfInProgressThings"] = 0
 
 
 def _get_resources(self: ResourceGroupsTaggingAPIResponse) -> ActionResult:

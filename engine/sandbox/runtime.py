@@ -5,6 +5,10 @@ after each command and loaded before the next, so a newcomer can apply, plan aga
 nothing to do, edit and see the diff, with no AWS account. The sandbox keeps its own ledger.
 A command holds the sandbox's lock from load to save, so two commands at once (a
 ``status --watch`` beside an ``apply``) take turns and neither loses the other's jobs.
+
+The sandbox's clock is the wall clock (UTC), or ``ROLLOUTS_SANDBOX_NOW`` when set
+(``YYYY-MM-DDTHH:MM``, UTC, as a job's ``startTime``): scheduled jobs start when it reaches
+their ``startTime``, so a user can see one start without waiting for it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from engine.ledger import FileLedger
 
 SANDBOX_DIR = ".rollouts-sandbox"
 ACCOUNT = "123456789012"
+CLOCK_VARIABLE = "ROLLOUTS_SANDBOX_NOW"
 
 
 @dataclass(frozen=True)
@@ -47,11 +53,26 @@ def _load_state(path: Path) -> dict[str, Any]:
                              f"{path.parent} to start the sandbox afresh") from exc
 
 
+def clock() -> datetime | None:
+    """The sandbox's time set by ``ROLLOUTS_SANDBOX_NOW`` (naive UTC); None: the wall clock."""
+    from engine.schema.rules import parse_time
+
+    text = os.environ.get(CLOCK_VARIABLE)
+    if not text:
+        return None
+    now = parse_time(text)
+    if now is None:
+        raise ConfigError(f"{CLOCK_VARIABLE}={text!r}: write the sandbox's time as "
+                          "YYYY-MM-DDTHH:MM (UTC), as a job's startTime")
+    return now
+
+
 @contextmanager
 def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     """Run the body against the simulated AWS; its jobs are saved when the body ends.
 
-    With ``simulate``, the devices of every active job make one step of progress first.
+    With ``simulate``, the devices of every active job make one step of progress first,
+    and scheduled jobs whose start time has come on the sandbox's clock start.
     """
     from moto import mock_aws
     from moto.iot.models import iot_backends
@@ -59,6 +80,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     from engine.sandbox import devices, moto_jobs, state
 
     moto_jobs.install()
+    now = clock() if simulate else None
     folder = repo_root / SANDBOX_DIR
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
@@ -70,7 +92,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
             for region, records in saved.get("regions", {}).items():
                 state.import_jobs(records, ACCOUNT, region)
                 if simulate:
-                    devices.simulate_step(ACCOUNT, region)
+                    devices.simulate_step(ACCOUNT, region, now=now)
         try:
             yield Sandbox(folder, FileLedger(folder / "ledger.json"))
         finally:

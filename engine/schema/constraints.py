@@ -23,6 +23,9 @@ DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"
 # name is part of derived job ids, `<name>-<8 hex>`, which the API caps at 64 characters.
 NAME_MAX = 64 - 9
 PROJECT_PATTERN = r"^[a-zA-Z0-9_.-]+$"
+# AWS cron syntax, as maintenance windows take it: cron(Minutes Hours Day-of-month Month
+# Day-of-week Year), six fields of digits, names and * ? , - / # L W.
+CRON_PATTERN = r"^cron\( *[0-9A-Za-z*?,/#-]+( +[0-9A-Za-z*?,/#-]+){5} *\)$"
 
 PATTERN_HELP = {
     JOB_ID_PATTERN: "only letters, digits, - and _",
@@ -36,6 +39,10 @@ PATTERN_HELP = {
     PROJECT_PATTERN: "only letters, digits, and _ . -",
     REGION_PATTERN: "a region name such as eu-west-1",
     DATETIME_PATTERN: "YYYY-MM-DDTHH:MM (UTC), such as 2026-03-01T22:00",
+    CRON_PATTERN: (
+        "AWS cron syntax with six fields, cron(Minutes Hours Day-of-month Month Day-of-week "
+        "Year), such as cron(0 22 ? * MON-FRI *)"
+    ),
 }
 
 JobId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=JOB_ID_PATTERN)]
@@ -70,7 +77,8 @@ ParameterValue = Annotated[str, StringConstraints(min_length=1, max_length=30720
                                                   pattern=NO_CONTROL_PATTERN)]
 DateTime = Annotated[str, StringConstraints(min_length=1, max_length=64,
                                             pattern=DATETIME_PATTERN)]
-CronExpression = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+CronExpression = Annotated[str, StringConstraints(min_length=1, max_length=256,
+                                                  pattern=CRON_PATTERN)]
 DurationInMinutes = Annotated[int, Field(ge=1, le=1430)]
 # Waves (DESIGN.md section 8): a wave's job id is <name>-<wave>-<8 hex>.
 MAX_WAVES = 20

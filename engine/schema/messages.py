@@ -66,7 +66,7 @@ def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMod
     return model
 
 
-def _nearest(key: str, known: list[str]) -> str | None:
+def nearest(key: str, known: list[str]) -> str | None:
     """The known key a typo most likely meant: a close spelling, or one it begins."""
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.5)
@@ -86,7 +86,7 @@ def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         known = list(model.model_fields) if model is not None else []
-        close = _nearest(str(key), known)
+        close = nearest(str(key), known)
         hint = f"; did you mean {close}?" if close else (
             f"; known keys here: {', '.join(known)}" if known else "")
         return f"unknown key {show(key)[1:-1] if isinstance(key, str) else key}{hint}", True

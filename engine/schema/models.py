@@ -102,8 +102,8 @@ class WaveGate(ApiModel):
 
 def _tags_from_mapping(value: Any) -> Any:
     """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
-    if isinstance(value, dict):
-        return [{"Key": k, "Value": v} for k, v in value.items()]
+    if isinstance(value, dict):  # ``team: null`` drops the tag, as it drops a default
+        return [{"Key": k, "Value": v} for k, v in value.items() if v is not None]
     return value
 
 
@@ -120,7 +120,9 @@ class Wave(ApiModel):
 
     name: c.WaveName = Field(description="The wave's name, part of its job's id.")
     targets: Annotated[list[c.Target], Field(min_length=1, max_length=100)]
-    gate: WaveGate | None = None
+    gate: WaveGate | None = Field(
+        None, description="What this wave's job must show before the next wave is created; "
+                          "without a gate, the next wave waits for this one to complete.")
     description: c.Description | None = None
     presignedUrlConfig: PresignedUrlConfig | None = None
     targetSelection: Literal["CONTINUOUS", "SNAPSHOT"] | None = None
@@ -188,6 +190,10 @@ class Config(ApiModel):
     prune: bool | None = Field(
         None, description="Cancel orphans (active jobs whose rollout left git) on apply, as "
                           "--prune does.")
+    exclude: list[str] | None = Field(
+        None, description="Globs, relative to this folder, of YAML files that are not "
+                          "manifests (documents/** for documents kept beside them): "
+                          "neither validated nor planned.")
     ledger: str | None = Field(
         None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
         description="Where the record of created jobs lives: s3://bucket/key or file://path.",

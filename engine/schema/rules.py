@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from engine.schema.document import MAX_PLACEHOLDERS, Finding, placeholders
+from engine.schema.messages import nearest
 from engine.schema.models import Manifest
+from engine.schema.templates import MANAGED_TEMPLATES, managed_template
 
 # The API's 50 per resource, less the tool's own: project, name, spec-hash, source, commit,
 # canceled-by and mutable-hash.
@@ -22,12 +24,18 @@ MIN_SCHEDULE = timedelta(minutes=30)
 # AWS managed templates have no account in their ARN: arn:aws:iot:REGION::jobtemplate/AWS-...
 MANAGED_TEMPLATE = re.compile(r"^arn:aws[a-z-]*:iot:[a-z0-9-]+::jobtemplate/AWS-")
 DOCUMENT_KEYS = ("document", "documentFile", "documentSource")
+# The API reference: "the combined numberOfRetries of all failure types" is at most 10.
+MAX_RETRIES = 10
 
 
-def check(m: Manifest, document_text: str | None) -> list[Finding]:
-    """Every rule between fields; ``document_text`` is the canonical document, if any."""
+def check(m: Manifest, document_text: str | None,
+          default_region: str | None = None) -> list[Finding]:
+    """Every rule between fields; ``document_text`` is the canonical document, if any;
+    ``default_region`` the region of a job that names none (``_config.yaml``'s)."""
     return [
         *_document_sources(m),
+        *_managed_template(m, m.region or default_region),
+        *_retries(m),
         *_presigned_urls(m, document_text),
         *_rollout(m),
         *_unique_failure_types(m),
@@ -53,6 +61,51 @@ def _document_sources(m: Manifest) -> Iterable[Finding]:
             yield Finding(("documentParameters",), "documentParameters work only with AWS "
                           "managed templates (arn:aws:iot:REGION::jobtemplate/AWS-...), "
                           "not with your own template", at_key=True)
+
+
+def _managed_template(m: Manifest, region: str | None) -> Iterable[Finding]:
+    """An AWS managed template's own parameters, and its region the job's."""
+    if m.jobTemplateArn is None:
+        return
+    ref = managed_template(m.jobTemplateArn)
+    if ref is None:
+        return
+    arn = ("jobTemplateArn",)
+    template = MANAGED_TEMPLATES.get(ref.name)
+    if template is None:
+        close = nearest(ref.name, list(MANAGED_TEMPLATES))
+        hint = f"did you mean {close}? " if close else ""
+        yield Finding(arn, f"unknown AWS managed template {ref.name}; {hint}the known ones "
+                           f"are {', '.join(MANAGED_TEMPLATES)}")
+        return
+    if region is not None and ref.region != region:
+        yield Finding(arn, f"the template is in region {ref.region!r} but the job runs in "
+                           f"{region}; use arn:aws:iot:{region}::jobtemplate/{ref.name}:...")
+    given = m.documentParameters or {}
+    for key in given:
+        if key not in template.parameters:
+            close = nearest(key, list(template.parameters))
+            hint = (f"did you mean {close}?" if close else
+                    f"it takes {', '.join(template.parameters)}")
+            yield Finding(("documentParameters", key), f"unknown parameter {key} of "
+                          f"{ref.name}; {hint}", at_key=True)
+    missing = [p for p in template.required if p not in given]
+    if missing:
+        where = ("documentParameters",) if m.documentParameters is not None else arn
+        yield Finding(where, f"{ref.name} needs the parameter"
+                      f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}: add "
+                      "them under documentParameters", at_key=True)
+
+
+def _retries(m: Manifest) -> Iterable[Finding]:
+    retry = m.jobExecutionsRetryConfig
+    if retry is None:
+        return
+    total = sum(c.numberOfRetries for c in retry.criteriaList)
+    if total > MAX_RETRIES:
+        yield Finding(("jobExecutionsRetryConfig", "criteriaList"),
+                      f"{total} retries in all; AWS allows at most {MAX_RETRIES} retries of "
+                      "all failure types together: lower numberOfRetries", at_key=True)
 
 
 def _presigned_urls(m: Manifest, document_text: str | None) -> Iterable[Finding]:

@@ -13,7 +13,8 @@ from ..conftest import FIXTURES
 def test_deep_merge__mappings_merge_lists_and_scalars_replace() -> None:
     base = {"a": {"x": 1, "y": [1, 2]}, "b": 1, "keep": True}
     over = {"a": {"y": [3], "z": 2}, "b": None}
-    assert deep_merge(base, over) == {"a": {"x": 1, "y": [3], "z": 2}, "b": None, "keep": True}
+    # a null drops what the base gave (tags: {team: null} drops the tag)
+    assert deep_merge(base, over) == {"a": {"x": 1, "y": [3], "z": 2}, "keep": True}
     assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 1, "keep": True}  # inputs untouched
 
 
@@ -56,3 +57,13 @@ def test_missing_folder__is_one_clear_problem(tmp_path) -> None:  # type: ignore
     result = validate_folder(tmp_path / "nope")
     assert not result.ok
     assert "no such folder" in result.problems[0].message
+
+
+def test_deep_merge__records_which_file_gave_each_path() -> None:
+    origins: dict[str, str] = {}
+    merged = deep_merge({}, {"tags": {"team": "fw"}, "abortConfig": {"criteriaList": [1]},
+                             "document": {"a": 1}}, origins, "d.yaml")
+    merged = deep_merge(merged, {"tags": {"fw": "2"}, "abortConfig": None,
+                                 "document": {"a": None}}, origins)
+    assert merged == {"tags": {"team": "fw", "fw": "2"}, "document": {"a": None}}
+    assert origins == {"tags.team": "d.yaml"}

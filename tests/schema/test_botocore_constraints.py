@@ -27,9 +27,12 @@ REQUEST = MODEL.operation_model("CreateJob").input_shape
 STRICTER = {
     "TargetArn": "thing and thing-group names are at most 128 characters",
     "StringDateTime": "the API reference fixes the format YYYY-MM-DDTHH:MM",
+    "CronExpression": "AWS cron syntax: cron(...) with six fields",
 }
 START = "2027-06-01T22:00"
 MANAGED_TEMPLATE = "arn:aws:iot:eu-west-1::jobtemplate/AWS-Run-Command:1.0"
+# The one parameter AWS-Run-Command needs (engine.schema.templates).
+TEMPLATE_PARAMETER = "command"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ def _valid(shape: Any, index: int = 0) -> Any:
         return f"thing/dev-{index}"
     if name == "StringDateTime":
         return START
+    if name == "CronExpression":
+        return "cron(0 22 ? * MON *)"
     if shape.type_name == "string":
         if shape.enum:
             return shape.enum[index % len(shape.enum)]
@@ -141,8 +146,10 @@ def _cases() -> Iterator[Case]:
                     size = inner.metadata[bound]
                     for length, valid in ((size, True), (size + (1 if bound == "max" else -1),
                                                          False)):
+                        if part == "key" and valid:
+                            continue  # the only map, documentParameters: the template's names
                         text = _filler(inner, length)
-                        mapping = {text: "v"} if part == "key" else {"k": text}
+                        mapping = {text: "v"} if part == "key" else {TEMPLATE_PARAMETER: text}
                         yield Case(f"{label}[{part}]:len={length}", path, mapping, valid)
         if kind == "structure":
             for member in shape.required_members:
@@ -236,9 +243,14 @@ def test_pattern_agrees_with_service_model(label: str, path: tuple[Any, ...], sh
         if not lo <= len(probe) <= hi:
             continue
         if path[-1] == "key":
-            manifest = _manifest_with(path[:-1], {probe: "value"})
-        elif path[-1] == "value":
-            manifest = _manifest_with(path[:-1], {"key": probe})
+            # Keys are the template's own parameter names: a probe the pattern accepts is
+            # still refused (unknown parameter), one it refuses must be refused.
+            manifest = _manifest_with(path[:-1], {probe: "value", TEMPLATE_PARAMETER: "x"})
+            if regex.fullmatch(pattern, probe) is None:
+                assert _validate(tmp_path, manifest), (label, probe)
+            continue
+        if path[-1] == "value":
+            manifest = _manifest_with(path[:-1], {TEMPLATE_PARAMETER: probe})
         else:
             manifest = _manifest_with(path, probe)
         expected = regex.fullmatch(pattern, probe) is not None
