@@ -30,13 +30,14 @@ def _start_time(job: FakeJob) -> datetime | None:
 
 
 def simulate_step(account: str, region: str, seed: int = 0,
-                  now: datetime | None = None) -> None:
+                  now: datetime | None = None, failing: dict[str, float] | None = None) -> None:
     """Move every active job's devices one step: queued -> in progress -> an outcome.
 
     ``now`` is the sandbox's clock (naive UTC; the wall clock by default): a scheduled job
     whose ``startTime`` has come starts, one still to come only counts its queued devices.
     Deterministic for a seed. A job whose devices have all finished completes (never a
-    CONTINUOUS one); a job whose abort criteria trip is canceled, as AWS would.
+    CONTINUOUS one); a job whose abort criteria trip is canceled, as AWS would. ``failing``
+    maps thing-group names to the share of their devices that fail (the sandbox's knob).
     """
     now = now or utcnow()
     for job in backend(account, region).jobs.values():
@@ -48,31 +49,41 @@ def simulate_step(account: str, region: str, seed: int = 0,
             job.status = IN_PROGRESS  # AWS starts the rollout at startTime
         if job.status == IN_PROGRESS:
             count_fleet(job)
-            _step(job, seed)
+            _step(job, seed, _outcomes(job, failing or {}))
         elif job.status == CANCELED and getattr(job, "_rollouts_simulated", False) and \
                 job.job_process_details.get("numberOfInProgressThings"):
-            _finish_running(job, seed)  # a canceled job's running devices still report
+            _finish_running(job, seed, _outcomes(job, failing or {}))  # they still report
             job.job_process_details["numberOfInProgressThings"] = 0
             job.last_updated_at = utcnow()
 
 
-def _finish_running(job: FakeJob, seed: int) -> None:
+def _outcomes(job: FakeJob, failing: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    """How the job's devices end: as usual, or failing at the rate its groups are set to."""
+    shares = [share for target in job.targets for group, share in failing.items()
+              if target.endswith(f":thinggroup/{group}")]
+    if not shares:
+        return _OUTCOMES
+    return (("numberOfFailedThings", max(shares)), ("numberOfSucceededThings", 1.0))
+
+
+def _finish_running(job: FakeJob, seed: int,
+                    outcomes: tuple[tuple[str, float], ...] = _OUTCOMES) -> None:
     """Every device in progress reports an outcome."""
     rng = random.Random(f"{seed}:{job.job_id}:{job.last_updated_at.isoformat()}")
     d: dict[str, Any] = job.job_process_details
     for _ in range(d.get("numberOfInProgressThings", 0)):
         draw, total = rng.random(), 0.0
-        for key, share in _OUTCOMES:
+        for key, share in outcomes:
             total += share
             if draw < total:
                 d[key] = d.get(key, 0) + 1
                 break
 
 
-def _step(job: FakeJob, seed: int) -> None:
+def _step(job: FakeJob, seed: int, outcomes: tuple[tuple[str, float], ...]) -> None:
     d: dict[str, Any] = job.job_process_details
     step = max(1, fleet_size(job) // 4)
-    _finish_running(job, seed)
+    _finish_running(job, seed, outcomes)
     starting = min(step, d["numberOfQueuedThings"])
     d["numberOfInProgressThings"] = starting
     d["numberOfQueuedThings"] -= starting

@@ -30,6 +30,7 @@ from engine.ledger import FileLedger
 SANDBOX_DIR = ".rollouts-sandbox"
 ACCOUNT = "123456789012"
 CLOCK_VARIABLE = "ROLLOUTS_SANDBOX_NOW"
+FAIL_VARIABLE = "ROLLOUTS_SANDBOX_FAIL"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,24 @@ def clock() -> datetime | None:
     return now
 
 
+def failing_groups() -> dict[str, float]:
+    """``ROLLOUTS_SANDBOX_FAIL=GROUP=PERCENT[,GROUP=PERCENT...]``: the thing groups whose
+    devices fail at that rate (to see a wave's gate fail); empty when it is not set."""
+    text = os.environ.get(FAIL_VARIABLE, "").strip()
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        group, _, percent = part.partition("=")
+        try:
+            share = float(percent) / 100
+        except ValueError:
+            share = -1.0
+        if not group or not 0 <= share <= 1:
+            raise ConfigError(f"{FAIL_VARIABLE}={text!r}: write GROUP=PERCENT (0 to 100), "
+                              "comma-separated, such as gw-ring1=30")
+        out[group] = share
+    return out
+
+
 @contextmanager
 def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     """Run the body against the simulated AWS; its jobs are saved when the body ends.
@@ -81,6 +100,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
 
     moto_jobs.install()
     now = clock() if simulate else None
+    failing = failing_groups() if simulate else {}
     folder = repo_root / SANDBOX_DIR
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
@@ -92,7 +112,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
             for region, records in saved.get("regions", {}).items():
                 state.import_jobs(records, ACCOUNT, region)
                 if simulate:
-                    devices.simulate_step(ACCOUNT, region, now=now)
+                    devices.simulate_step(ACCOUNT, region, now=now, failing=failing)
         try:
             yield Sandbox(folder, FileLedger(folder / "ledger.json"))
         finally:
