@@ -143,8 +143,9 @@ def validate(folder: Path, output: str) -> None:
     from engine.render import validation as render
     from engine.validate import validate_folder
 
-    result = validate_folder(find_rollouts(folder), now=_now())
-    click.echo(render.json_text(result) if output == "json" else render.text(result))
+    with errors_to_exit(output):
+        result = validate_folder(find_rollouts(folder), now=_now())
+        click.echo(render.json_text(result) if output == "json" else render.text(result))
     sys.exit(0 if result.ok else 1)
 
 
@@ -311,8 +312,8 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
     from engine.render import status as render
     from engine.workflow import status_folder
 
-    folder = find_rollouts(folder)
-
+    with errors_to_exit(output):
+        folder = find_rollouts(folder)
     connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
     unicode = (sys.stdout.encoding or "").lower().startswith("utf")
 
