@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -197,12 +198,13 @@ abortConfig:
 timeoutConfig: {inProgressTimeoutInMinutes: 60}
 jobExecutionsRetryConfig:
   criteriaList: [{failureType: TIMED_OUT, numberOfRetries: 2}]
-schedulingConfig: {startTime: '2099-01-01T00:00', endBehavior: CANCEL}
+schedulingConfig: {startTime: 'START', endBehavior: CANCEL}
 """
 
 
 def test_text_plan__create_shows_its_request_in_brief(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"fw.yaml": BUSY})
+    start = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    make_repo(tmp_path, {"fw.yaml": BUSY.replace("START", start)})
     done = run(tmp_path, "plan", "--sandbox")
     assert done.returncode == 0, done.stderr
     block = done.stdout.split("+ create   fw", 1)[1].split("\nPlan:", 1)[0]
@@ -214,7 +216,7 @@ def test_text_plan__create_shows_its_request_in_brief(tmp_path: Path) -> None:
                   "abort: CANCEL when 10% FAILED (after at least 5 executions)",
                   "timeout: 60 minutes in progress",
                   "retries: TIMED_OUT 2 times",
-                  "schedule: starts 2099-01-01T00:00, at the end CANCEL"):
+                  f"schedule: starts {start}, at the end CANCEL"):
         assert words in block, block
 
 
