@@ -157,6 +157,29 @@ def schema() -> None:
     click.echo(json.dumps(manifest_schema(), indent=2))
 
 
+def _failure(run: PlanRun, outcomes: Any = None) -> tuple[str, str] | None:
+    """The error code and one-line message of a failed plan or apply; None if neither."""
+    if run.plan.failed:
+        conflicts = run.plan.summary()["conflict"]
+        return ("CONFLICT" if conflicts else "PLAN_ERROR",
+                "; ".join(run.plan.errors) or f"the plan has {conflicts} conflict(s): pinned "
+                "jobIds that exist with other content; nothing was applied")
+    failed = [o for o in outcomes or [] if not o.ok]
+    if failed:
+        return ("APPLY_FAILED", f"{len(failed)} action(s) failed; run apply again to finish "
+                                "the rest")
+    return None
+
+
+def _show(run: PlanRun, output: str, outcomes: Any = None, *,
+          plan_file: str | None = None) -> None:
+    """The run on stdout; for text, a failure's one line on stderr as well."""
+    click.echo(_render(run, output, outcomes, plan_file=plan_file))
+    failure = _failure(run, outcomes)
+    if output == "text" and failure is not None:
+        click.echo(f"error: {failure[1]}", err=True)
+
+
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
             plan_file: str | None = None) -> str:
     from engine.render import envelope, markdown
@@ -169,14 +192,11 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
         body = render.data(run.plan, report, outcomes)
         failed = [c for c in body["changes"]
                   if c["action"] == "conflict" or not c.get("outcome", {}).get("ok", True)]
-        if run.plan.failed:
-            code = "CONFLICT" if failed else "PLAN_ERROR"
-            return envelope.failure(code, "; ".join(run.plan.errors) or "the plan has "
-                                    "conflicts: pinned jobIds that exist with other content",
+        failure = _failure(run, outcomes)
+        if failure is not None:
+            code, message = failure
+            return envelope.failure(code, message,
                                     failed + [{"message": e} for e in run.plan.errors])
-        if failed:
-            return envelope.failure("APPLY_FAILED", f"{len(failed)} action(s) failed; run "
-                                    "apply again to finish the rest", failed)
         return envelope.success(body)
     if output == "markdown":
         return markdown.render(run.plan, report, outcomes, plan_file=plan_file)
@@ -225,7 +245,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
     def show(run: PlanRun) -> None:
         if out is not None:
             save_plan(out, run.validation.root, run.plan, prune=prune)
-        click.echo(_render(run, output, plan_file=str(out) if out else None))
+        _show(run, output, plan_file=str(out) if out else None)
         result["run"] = run
 
     with errors_to_exit(output):
@@ -268,21 +288,22 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
         if saved is not None:
             check_saved(saved, run.plan)
         if run.plan.failed or dry_run or not (run.plan.changes or run.plan.unrecorded):
-            click.echo(_render(run, output))
+            _show(run, output)
             if dry_run and output == "text" and run.plan.changes:
                 click.echo("Dry run: nothing was applied.")
             status["code"] = 1 if run.plan.failed else 0
             return
         if not auto_approve and saved is None and run.plan.changes:
+            # The plan to approve is for a person: on stdout only where stdout is text.
             if not sys.stdin.isatty():
-                click.echo(_render(run, "text"), err=output == "json")
+                click.echo(_render(run, "text"), err=output != "text")
                 fail("APPLY_FAILED", "not at a terminal, so cannot ask: review the plan above "
                                     "and run apply with --auto-approve", output)
-            click.echo(_render(run, "text"), err=output == "json")
+            click.echo(_render(run, "text"), err=output != "text")
             if not click.confirm("Apply these changes?", default=False, err=True):
                 fail("APPLY_FAILED", "nothing applied: the changes were not approved", output)
         outcomes = apply_run(run)
-        click.echo(_render(run, output, outcomes))
+        _show(run, output, outcomes)
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
