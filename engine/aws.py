@@ -108,11 +108,10 @@ def _first_line(exc: Exception) -> str:
 _TRANSIENT_STATUS = frozenset({502, 503, 504})
 
 
-def _not_an_aws_answer(status: int, headers: Any, code: object) -> bool:
-    """An error that is no AWS service's answer: an HTML page, or a body botocore found no
-    error code in (it then uses the status as the code)."""
-    content_type = str((headers or {}).get("content-type", "")).lower()
-    return "html" in content_type or str(code) == str(status)
+def _html_page(headers: Any) -> bool:
+    """An error answered as a web page: no AWS service answers so, but a web server does for
+    a request it has no handler for (a stock moto server for an operation it lacks)."""
+    return "html" in str((headers or {}).get("content-type", "")).lower()
 
 
 def _no_retry_of_what_cannot_succeed(*, attempts: int, response: Any,
@@ -125,12 +124,11 @@ def _no_retry_of_what_cannot_succeed(*, attempts: int, response: Any,
         return False if attempts >= 2 else None
     if response is None:
         return None
-    http, parsed = response
+    http = response[0]
     status = int(getattr(http, "status_code", 0) or 0)
-    if status < 400 or status in _TRANSIENT_STATUS:
+    if status < 400 or status in _TRANSIENT_STATUS:  # a gateway's page is worth a retry
         return None
-    code = (parsed or {}).get("Error", {}).get("Code")
-    return False if _not_an_aws_answer(status, getattr(http, "headers", None), code) else None
+    return False if _html_page(getattr(http, "headers", None)) else None
 
 
 def _client(session: Any, service: str, **kwargs: Any) -> Any:
@@ -153,9 +151,9 @@ def translate(operation: str, exc: Exception) -> AwsError:
         code = str(error.get("Code", "Unknown"))
         meta = exc.response.get("ResponseMetadata", {})
         status = int(meta.get("HTTPStatusCode", 0) or 0)
-        if status >= 400 and _not_an_aws_answer(status, meta.get("HTTPHeaders"), code):
+        if status >= 400 and _html_page(meta.get("HTTPHeaders")):
             return AwsError(operation, f"HTTP {status}",
-                            "the endpoint answered with a page that is no AWS answer; it "
+                            "the endpoint answered with a web page, not an AWS answer: it "
                             f"does not implement {operation} (is it AWS, or a simulator "
                             "without this operation?)")
         message = _first_line(Exception(error.get("Message", "") or exc))

@@ -63,7 +63,8 @@ def main() -> None:
 def aws_options(*, ledger: bool = True) -> Callable[[F], F]:
     """The options every command that reaches AWS shares; ``--ledger`` where it is read."""
     options = [
-        click.option("--region", help="Default region (else _config.yaml's, else the profile's)."),
+        click.option("--region", help="Default region (else _config.yaml's, else AWS_REGION "
+                                      "or AWS_DEFAULT_REGION, else the profile's)."),
         click.option("--profile", help="AWS profile to use."),
         click.option("--endpoint-url", help="Another endpoint for AWS IoT (a moto server)."),
         *([click.option("--ledger", help="Ledger location, s3://bucket/key or file://path "
