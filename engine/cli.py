@@ -162,9 +162,10 @@ def _failure(run: PlanRun, outcomes: Any = None) -> tuple[str, str] | None:
     """The error code and one-line message of a failed plan or apply; None if neither."""
     if run.plan.failed:
         conflicts = run.plan.summary()["conflict"]
+        said = [*run.plan.errors] + ([f"the plan has {conflicts} conflict(s): pinned jobIds "
+                                      "that exist with other content"] if conflicts else [])
         return ("CONFLICT" if conflicts else "PLAN_ERROR",
-                "; ".join(run.plan.errors) or f"the plan has {conflicts} conflict(s): pinned "
-                "jobIds that exist with other content; nothing was applied")
+                "; ".join(said) + "; nothing was applied")
     failed = [o for o in outcomes or [] if not o.ok]
     if failed:
         return ("APPLY_FAILED", f"{len(failed)} action(s) failed; run apply again to finish "
