@@ -3,7 +3,10 @@
 Every call goes through ``IotApi.call``: it waits its turn under a client-side rate limit
 (AWS allows about 10 calls a second for each Jobs API), counts the call by operation, and
 turns botocore's errors into the project's own (``AwsError``, ``AlreadyExists``) here, at
-the boundary. botocore's adaptive retry mode retries throttling and 5xx answers.
+the boundary. botocore's adaptive retry mode retries throttling, 5xx answers and dropped
+connections; ``_no_retry_of_what_cannot_succeed`` vetoes the rest of what it would retry:
+an endpoint that cannot be reached at all, and an HTML error page (an endpoint, such as a
+stock moto server, that does not implement the operation) instead of an AWS answer.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from typing import Any
 import boto3
 from botocore import xform_name
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 from botocore.parsers import ResponseParserError
 
 from engine.errors import RolloutsError
@@ -97,13 +105,63 @@ def _first_line(exc: Exception) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
+# Gateways and load balancers answer these for a moment's trouble, in any format: retried.
+_TRANSIENT_STATUS = frozenset({502, 503, 504})
+
+
+def _html_page(headers: Any) -> bool:
+    """An error answered as a web page: no AWS service answers so, but a web server does for
+    a request it has no handler for (a stock moto server for an operation it lacks)."""
+    return "html" in str((headers or {}).get("content-type", "")).lower()
+
+
+def _no_retry_of_what_cannot_succeed(*, attempts: int, response: Any,
+                                     caught_exception: Any, **_: Any) -> bool | None:
+    """A needs-retry handler that runs before botocore's: False stops the retries, None
+    lets botocore decide (throttling, AWS's own 5xx, a dropped connection)."""
+    if isinstance(caught_exception, EndpointConnectionError) and \
+            not isinstance(caught_exception, ConnectTimeoutError):
+        # Refused, or a name that does not resolve: one more try for a hiccup, not ten.
+        return False if attempts >= 2 else None
+    if response is None:
+        return None
+    http = response[0]
+    status = int(getattr(http, "status_code", 0) or 0)
+    if status < 400 or status in _TRANSIENT_STATUS:  # a gateway's page is worth a retry
+        return None
+    return False if _html_page(getattr(http, "headers", None)) else None
+
+
 def _client(session: Any, service: str, **kwargs: Any) -> Any:
-    """A boto3 client; a malformed endpoint URL is an AwsError, not a ValueError."""
+    """A boto3 client that retries only what can succeed; a malformed endpoint URL is an
+    AwsError, not a ValueError."""
     try:
-        return session.client(service, **kwargs)
+        client = session.client(service, **kwargs)
     except ValueError as exc:
         raise AwsError("Connect", "InvalidEndpoint", f"{exc}; --endpoint-url must be a URL "
                        "such as http://127.0.0.1:5000") from exc
+    name = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"needs-retry.{name}", _no_retry_of_what_cannot_succeed)
+    return client
+
+
+def translate(operation: str, exc: Exception) -> AwsError:
+    """botocore's error for ``operation`` as the project's: one line, AWS's code kept."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        meta = exc.response.get("ResponseMetadata", {})
+        status = int(meta.get("HTTPStatusCode", 0) or 0)
+        if status >= 400 and _html_page(meta.get("HTTPHeaders")):
+            return AwsError(operation, f"HTTP {status}",
+                            "the endpoint answered with a web page, not an AWS answer: it "
+                            f"does not implement {operation} (is it AWS, or a simulator "
+                            "without this operation?)")
+        message = _first_line(Exception(error.get("Message", "") or exc))
+        kind = {"ResourceAlreadyExistsException": AlreadyExists,
+                "ResourceNotFoundException": NotFound}.get(code, AwsError)
+        return kind(operation, code, message)
+    return AwsError(operation, type(exc).__name__, _first_line(exc))
 
 
 def _session(connection: Connection) -> Any:
@@ -154,17 +212,8 @@ class IotApi:
         try:
             result: dict[str, Any] = method(**params)
             return result
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", "Unknown"))
-            message = str(error.get("Message", ""))
-            if code == "ResourceAlreadyExistsException":
-                raise AlreadyExists(operation, code, message) from exc
-            if code == "ResourceNotFoundException":
-                raise NotFound(operation, code, message) from exc
-            raise AwsError(operation, code, message) from exc
-        except (BotoCoreError, ResponseParserError) as exc:  # an endpoint that is no AWS
-            raise AwsError(operation, type(exc).__name__, _first_line(exc)) from exc
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
+            raise translate(operation, exc) from exc
 
     def _limiter(self, operation: str) -> RateLimiter:
         with self._limiters_lock:
@@ -179,7 +228,7 @@ class IotApi:
             try:
                 self._account = str(self._sts.get_caller_identity()["Account"])
             except (ClientError, BotoCoreError, ResponseParserError) as exc:
-                raise AwsError("GetCallerIdentity", type(exc).__name__, str(exc)) from exc
+                raise translate("GetCallerIdentity", exc) from exc
         return self._account
 
     # --- reads
@@ -296,14 +345,14 @@ class ObjectStore:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code", "Unknown"))
-            message = str(error.get("Message", "")) or str(exc)
+            message = _first_line(Exception(error.get("Message", "") or exc))
             if code in _PRECONDITION_CODES:
                 raise PreconditionFailed(operation, code, message) from exc
             if code in ("NoSuchKey", "NoSuchBucket", "404"):
                 raise NotFound(operation, code, message) from exc
-            raise AwsError(operation, code, message) from exc
+            raise translate(operation, exc) from exc
         except (BotoCoreError, ResponseParserError) as exc:  # no credentials, no answer
-            raise AwsError(operation, type(exc).__name__, str(exc)) from exc
+            raise translate(operation, exc) from exc
 
     def get(self, bucket: str, key: str) -> tuple[bytes, str] | None:
         """The object's body and ETag; None when the bucket holds no such key."""

@@ -63,7 +63,8 @@ def main() -> None:
 def aws_options(*, ledger: bool = True) -> Callable[[F], F]:
     """The options every command that reaches AWS shares; ``--ledger`` where it is read."""
     options = [
-        click.option("--region", help="Default region (else _config.yaml's, else the profile's)."),
+        click.option("--region", help="Default region (else _config.yaml's, else AWS_REGION "
+                                      "or AWS_DEFAULT_REGION, else the profile's)."),
         click.option("--profile", help="AWS profile to use."),
         click.option("--endpoint-url", help="Another endpoint for AWS IoT (a moto server)."),
         *([click.option("--ledger", help="Ledger location, s3://bucket/key or file://path "
@@ -143,8 +144,9 @@ def validate(folder: Path, output: str) -> None:
     from engine.render import validation as render
     from engine.validate import validate_folder
 
-    result = validate_folder(find_rollouts(folder), now=_now())
-    click.echo(render.json_text(result) if output == "json" else render.text(result))
+    with errors_to_exit(output):
+        result = validate_folder(find_rollouts(folder), now=_now())
+        click.echo(render.json_text(result) if output == "json" else render.text(result))
     sys.exit(0 if result.ok else 1)
 
 
@@ -162,6 +164,30 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(editor_schema(kind), indent=2))
 
 
+def _failure(run: PlanRun, outcomes: Any = None) -> tuple[str, str] | None:
+    """The error code and one-line message of a failed plan or apply; None if neither."""
+    if run.plan.failed:
+        conflicts = run.plan.summary()["conflict"]
+        said = [*run.plan.errors] + ([f"the plan has {conflicts} conflict(s): pinned jobIds "
+                                      "that exist with other content"] if conflicts else [])
+        return ("CONFLICT" if conflicts else "PLAN_ERROR",
+                "; ".join(said) + "; nothing was applied")
+    failed = [o for o in outcomes or [] if not o.ok]
+    if failed:
+        return ("APPLY_FAILED", f"{len(failed)} action(s) failed; run apply again to finish "
+                                "the rest")
+    return None
+
+
+def _show(run: PlanRun, output: str, outcomes: Any = None, *,
+          plan_file: str | None = None) -> None:
+    """The run on stdout; for text, a failure's one line on stderr as well."""
+    click.echo(_render(run, output, outcomes, plan_file=plan_file))
+    failure = _failure(run, outcomes)
+    if output == "text" and failure is not None:
+        click.echo(f"error: {failure[1]}", err=True)
+
+
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
             plan_file: str | None = None) -> str:
     from engine.render import envelope, markdown
@@ -174,14 +200,11 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
         body = render.data(run.plan, report, outcomes)
         failed = [c for c in body["changes"]
                   if c["action"] == "conflict" or not c.get("outcome", {}).get("ok", True)]
-        if run.plan.failed:
-            code = "CONFLICT" if failed else "PLAN_ERROR"
-            return envelope.failure(code, "; ".join(run.plan.errors) or "the plan has "
-                                    "conflicts: pinned jobIds that exist with other content",
+        failure = _failure(run, outcomes)
+        if failure is not None:
+            code, message = failure
+            return envelope.failure(code, message,
                                     failed + [{"message": e} for e in run.plan.errors])
-        if failed:
-            return envelope.failure("APPLY_FAILED", f"{len(failed)} action(s) failed; run "
-                                    "apply again to finish the rest", failed)
         return envelope.success(body)
     if output == "markdown":
         return markdown.render(run.plan, report, outcomes, plan_file=plan_file)
@@ -230,7 +253,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
     def show(run: PlanRun) -> None:
         if out is not None:
             save_plan(out, run.validation.root, run.plan, prune=prune)
-        click.echo(_render(run, output, plan_file=str(out) if out else None))
+        _show(run, output, plan_file=str(out) if out else None)
         result["run"] = run
 
     with errors_to_exit(output):
@@ -273,21 +296,22 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
         if saved is not None:
             check_saved(saved, run.plan)
         if run.plan.failed or dry_run or not (run.plan.changes or run.plan.unrecorded):
-            click.echo(_render(run, output))
+            _show(run, output)
             if dry_run and output == "text" and run.plan.changes:
                 click.echo("Dry run: nothing was applied.")
             status["code"] = 1 if run.plan.failed else 0
             return
         if not auto_approve and saved is None and run.plan.changes:
+            # The plan to approve is for a person: on stdout only where stdout is text.
             if not sys.stdin.isatty():
-                click.echo(_render(run, "text"), err=output == "json")
+                click.echo(_render(run, "text"), err=output != "text")
                 fail("APPLY_FAILED", "not at a terminal, so cannot ask: review the plan above "
                                     "and run apply with --auto-approve", output)
-            click.echo(_render(run, "text"), err=output == "json")
+            click.echo(_render(run, "text"), err=output != "text")
             if not click.confirm("Apply these changes?", default=False, err=True):
                 fail("APPLY_FAILED", "nothing applied: the changes were not approved", output)
         outcomes = apply_run(run)
-        click.echo(_render(run, output, outcomes))
+        _show(run, output, outcomes)
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
@@ -320,8 +344,8 @@ def status(folder: Path, watch: bool, interval: float, output: str, region: str 
     from engine.status import settled
     from engine.workflow import status_folder
 
-    folder = find_rollouts(folder)
-
+    with errors_to_exit(output):
+        folder = find_rollouts(folder)
     connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
     unicode = (sys.stdout.encoding or "").lower().startswith("utf")
 

@@ -73,9 +73,10 @@ def errors_in(problems: Iterable[Problem]) -> list[Problem]:
 
 
 class RolloutsError(Exception):
-    """Base of every error this package raises on purpose; ``code`` is the JSON error code."""
+    """Base of every error this package raises on purpose; ``code`` is the JSON error code,
+    one of the README's list (each subclass names its own)."""
 
-    code = "ERROR"
+    code = "PLAN_ERROR"
 
 
 class ConfigError(RolloutsError):

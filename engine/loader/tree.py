@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, Severity
+from engine.errors import ConfigError, Problem, Severity
 from engine.loader.globs import BadGlob, compile_glob, excluded
 from engine.loader.yamlfile import Path_, YamlDocument, read, read_raw
 
@@ -283,17 +283,19 @@ def _exclude(tree: Tree) -> None:
 def find_rollouts(folder: Path) -> Path:
     """The folder a command reads: ``folder`` where it exists; the default ``rollouts``
     is found as git finds ``.git``, from the working folder upwards (inside the repository),
-    so every command works from any subfolder."""
-    if folder != Path("rollouts") or folder.is_dir():
+    so every command works from any subfolder. A folder that is not there is a ConfigError:
+    a command has nothing to read."""
+    if folder.is_dir():
         return folder
-    here = Path.cwd()
-    repo_root = find_repo_root(here)
-    for above in (here, *here.parents):
-        if (above / "rollouts").is_dir():
-            return above / "rollouts"
-        if above == repo_root:
-            break
-    return folder
+    if folder == Path("rollouts"):
+        here = Path.cwd()
+        repo_root = find_repo_root(here)
+        for above in (here, *here.parents):
+            if (above / "rollouts").is_dir():
+                return above / "rollouts"
+            if above == repo_root:
+                break
+    raise ConfigError(f"{folder}: no such folder; create it or name the rollouts folder")
 
 
 def top_of(root: Path) -> Path:

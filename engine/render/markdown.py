@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from engine.actions import Action, Update
+from engine.actions import Action, Conflict, Update
 from engine.apply import Outcome
 from engine.errors import Problem
 from engine.plan import Plan
@@ -81,26 +81,51 @@ def _short(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def summary_line(plan: Plan, outcomes: list[Outcome] | None) -> str:
-    """The first line: at once whether the plan (or the apply) failed, then its counts
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def heading(plan: Plan, outcomes: list[Outcome] | None) -> str:
+    """The first line: at once whether the plan (or the apply) succeeded or failed
     (numbers and fixed words only, so nothing to escape)."""
     failed = sum(not o.ok for o in outcomes or [])
+    conflicts = plan.summary()["conflict"]
     if plan.failed:
-        verdict = "Plan failed"
-    elif outcomes is None:
-        verdict = "Plan"
-    elif failed:
-        verdict = f"Apply failed ({failed} of {len(outcomes)} actions)"
-    else:
-        verdict = "Applied"
-    return f"**{verdict}:** {summary_text(plan.summary())}"
+        what = [_count(len(plan.errors), "error")] if plan.errors else []
+        what += [_count(conflicts, "conflict")] if conflicts else []
+        return f"### \u274c Plan failed: {', '.join(what)}"
+    if failed:
+        return f"### \u274c Apply failed: {failed} of {len(outcomes or [])} actions"
+    if outcomes is None:
+        return f"### \u2705 Plan: {summary_text(plan.summary())}"
+    return f"### \u2705 Applied: {summary_text(plan.summary())}"
+
+
+def summary_line(plan: Plan) -> str:
+    """The plan's counts, under the errors of a failed plan or apply."""
+    return f"**Plan:** {summary_text(plan.summary())}"
+
+
+def failures(plan: Plan, outcomes: list[Outcome] | None) -> list[str]:
+    """What failed, first: the plan's errors and conflicts, or the actions that failed."""
+    lines = [f"- {inline(e)}" for e in plan.errors]
+    lines += [f"- conflict: {inline(a.name)} ({inline(a.job_id)}): {inline(why)}"
+              for a in plan.actions if isinstance(a, Conflict)
+              for why in [explanation(a) or "conflict"]]
+    lines += [f"- {inline(o.action.name)} ({inline(o.action.job_id)}): {inline(o.message)}"
+              for o in outcomes or [] if not o.ok]
+    if not lines:
+        return []
+    after = ("Nothing is applied until these are fixed." if plan.failed
+             else "Run apply again to finish the rest.")
+    return [*lines, "", after, "", summary_line(plan), ""]
 
 
 def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
            plan_file: str | None = None, limit: int = GITHUB_LIMIT) -> str:
     by_action = {id(o.action): o for o in outcomes or []}
-    head = [MARKER, "### iot-rollouts", "", summary_line(plan, outcomes), "",
-            f"Project: {inline(plan.project)}", ""]
+    head = [MARKER, heading(plan, outcomes), "", *failures(plan, outcomes),
+            f"Project: {inline(plan.project)} (iot-rollouts)", ""]
     if plan.actions:
         head += ["| | action | rollout | job id | region | manifest |",
                  "|---|---|---|---|---|---|"]
@@ -128,7 +153,7 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
                  f"({inline(o.source or 'no source')})" for o in plan.orphans]
         head.append("")
     tail: list[str] = []
-    notes = report.notes(plan) + list(plan.errors)
+    notes = report.notes(plan)
     if notes:
         tail += ["**Notes**", ""] + [f"- {inline(n)}" for n in notes] + [""]
     calls = ", ".join(f"{op} {n}" for op, n in report.api_calls.items()) or "none"
@@ -150,19 +175,15 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     return "\n".join(head + cut + kept + [""] + tail)
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def problems(items: list[Problem]) -> str:
     """Validation errors as a comment."""
-    lines = [MARKER, "### iot-rollouts", "",
-             f"**Invalid manifests:** {_count(sum(p.is_error for p in items), 'error')}; "
-             "nothing was planned.", ""]
+    lines = [MARKER, f"### \u274c Plan failed: invalid manifests, "
+                     f"{_count(sum(p.is_error for p in items), 'error')}", ""]
     lines += [f"- {inline(str(p))}" for p in items]
+    lines += ["", "Nothing was planned: no API call is made until they are fixed."]
     return "\n".join(lines)
 
 
 def error(code: str, message: str) -> str:
-    return "\n".join([MARKER, "### iot-rollouts", "", f"**Error ({inline(code)}):** "
-                      f"{inline(message)}"])
+    """Any other error as a comment: one line under the heading."""
+    return "\n".join([MARKER, f"### \u274c Failed: {inline(code)}", "", inline(message)])

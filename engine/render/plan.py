@@ -24,6 +24,7 @@ from engine.actions import (
 )
 from engine.apply import Outcome
 from engine.plan import Plan
+from engine.render.brief import brief
 from engine.render.safe import clean_text
 
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "rename": "cyan",
@@ -170,24 +171,6 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             lines.append(f"{len(failed)} of {len(outcomes)} actions failed; run apply again "
                          "to finish the rest.")
     return "\n".join(lines)
-
-
-def brief(request: dict[str, Any]) -> list[str]:
-    """A create's request in a few lines: targets, document, and which settings it has."""
-    lines = [f"targets: {', '.join(clean_text(t) for t in request.get('targets', []))}"]
-    if "document" in request:
-        document = clean_text(str(request["document"]))
-        lines.append(f"document: {document[:100]}{'...' if len(document) > 100 else ''}")
-    for key in ("documentSource", "jobTemplateArn", "targetSelection", "description"):
-        if key in request:
-            lines.append(f"{key}: {clean_text(str(request[key]))}")
-    rest = [k for k in request if k not in ("jobId", "targets", "document", "documentSource",
-                                            "jobTemplateArn", "targetSelection",
-                                            "description", "tags")]
-    if rest:
-        lines.append("with " + ", ".join(rest))
-    return lines
-
 
 
 def wave_table(plan: Plan) -> list[str]:

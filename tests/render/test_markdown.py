@@ -153,10 +153,15 @@ def test_hostile_strings__cannot_break_out_mention_or_forge(tmp_path: Path) -> N
         assert visible.count("Outcome: ") == shown
         rows = [line for line in visible.splitlines() if line.startswith("| ")]
         assert len(rows) == 1 + len(plan.actions)  # the header, and one row per action
+        # Bullets: what failed first (the conflict, or each failed action), then the
+        # orphans and the notes; nothing from a manifest or AWS made another.
+        failed = 1 + shown  # the conflict, and each failed action
         assert len([line for line in visible.splitlines() if line.startswith("- ")]) == (
-            len(plan.orphans) + len(plan.notes) + len(NO_LEDGER.warnings))
+            failed + len(plan.orphans) + len(plan.notes) + len(NO_LEDGER.warnings))
         assert not re.search(r"@org(?!\u200b)", visible.replace("@\u200borg", ""))
-        assert len(re.findall(r"^\*\*(Plan|Plan failed|Applied):\*\*", visible, re.M)) == 1
+        assert len(re.findall(r"^\*\*(Plan|Applied):\*\*", visible, re.M)) == 1
+        assert len(re.findall(r"^### ", visible, re.M)) == 1
+        assert visible.splitlines()[1].startswith("### \u274c ")
         for row in (line for line in visible.splitlines() if line.startswith("| ")):
             assert len(re.findall(r"(?<!\\)\|", row)) == 7, row
         assert text.count(markdown.MARKER) == 1
