@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.desired import DesiredJob
 from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, SCHEDULED
+from engine.gates import Reading
 from engine.remote import RemoteJob
 from engine.rollouts import Rollout
 
@@ -82,6 +83,7 @@ class RolloutStatus:
     target_selection: str = API_DEFAULTS["targetSelection"]
     start_time: str | None = None  # schedulingConfig.startTime (UTC)
     processing: bool = False  # AWS still expands targets: the counts are not all in yet
+    gate: Reading | None = None  # a wave's gate before the next wave, as it reads now
 
     @property
     def total(self) -> int:
@@ -124,7 +126,8 @@ class RolloutStatus:
                 "status": self.status, "phase": self.phase,
                 "targetSelection": self.target_selection, "startTime": self.start_time,
                 "counts": self.counts, "total": self.total, "done": self.done,
-                "rolloutRate": self.rate, "abortCriteria": [a.as_dict() for a in self.aborts]}
+                "rolloutRate": self.rate, "abortCriteria": [a.as_dict() for a in self.aborts],
+                **({"gate": self.gate.as_dict()} if self.gate is not None else {})}
 
 
 def summary(statuses: list[RolloutStatus]) -> dict[str, Any]:
@@ -157,8 +160,10 @@ def describe_rate(config: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
-def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatus:
-    """The status of one rollout (or wave) from DescribeJob's ``job`` (None: not created)."""
+def rollout_status(d: DesiredJob, detail: dict[str, Any] | None,
+                   gate: Reading | None = None) -> RolloutStatus:
+    """The status of one rollout (or wave) from DescribeJob's ``job`` (None: not created);
+    for a wave, ``gate`` is its gate as it reads now."""
     name = d.name if d.wave is None else f"{d.name}/{d.wave.name}"
     if detail is None:
         return RolloutStatus(name, None, d.region, NOT_CREATED, {}, describe_rate(
@@ -175,7 +180,7 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None) -> RolloutStatu
     return RolloutStatus(name, detail.get("jobId"), d.region, str(detail.get("status")),
                          counts, describe_rate(detail.get("jobExecutionsRolloutConfig")),
                          aborts, selection, (detail.get("schedulingConfig") or {}).get("startTime"),
-                         bool(process.get("processingTargets")))
+                         bool(process.get("processingTargets")), gate)
 
 
 def current_job(rollout: Rollout) -> RemoteJob | None:

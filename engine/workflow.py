@@ -19,6 +19,7 @@ from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
 from engine.errors import ConfigError, InvalidManifests, Problem
+from engine.gates import read_gate
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.loader.tree import top_of
@@ -33,6 +34,7 @@ from engine.remote import (
 from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
+from engine.waves import progress
 
 
 class NoRegion(ConfigError):
@@ -296,10 +298,21 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
         state = list_region(api, resolved.project, names={d.name for d in here},
                             ids={d.job_id for d in here})
         out = []
-        for rollout in group(resolved.project, resolved.desired, state).rollouts:
+        grouped = group(resolved.project, resolved.desired, state)
+        names = gate_alarms(grouped)
+        alarms = api.alarm_states(names) if names else {}
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        for rollout in grouped.rollouts:
             job = current_job(rollout)
             answer = api.describe_job(job.job_id) if job is not None else None
-            out.append(rollout_status(rollout.desired, answer.get("job") if answer else None))
+            detail = answer.get("job") if answer else None
+            d = rollout.desired
+            gate = None
+            if job is not None and detail is not None and d.wave is not None \
+                    and not d.wave.last:  # how far the next wave is
+                gate = read_gate(d.wave.gate, progress(replace(job, detail=detail)), alarms,
+                                 promoted=d.wave.promoted, now=now)
+            out.append(rollout_status(d, detail, gate))
         return out
 
     with ThreadPoolExecutor(max_workers=max(1, len(resolved.apis))) as pool:

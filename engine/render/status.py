@@ -45,6 +45,12 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
             state = "armed" if a.armed else f"armed after {a.min_executed} executed"
             lines.append(f"  abort on {a.failure_type}: {a.percent:.1f}% of "
                          f"{a.threshold:g}% ({a.failures} of {a.executed} executed; {state})")
+        if s.gate is not None:
+            lines.append(f"  gate: {s.gate.state}: {clean_text(s.gate.reason)}")
+            for c in s.gate.conditions:
+                mark = "ok" if c.holds else "not yet" if not c.fails else "FAILED"
+                lines.append(f"    {clean_text(c.name)}: {clean_text(c.have)} (wants "
+                             f"{clean_text(c.want)}) {mark}")
         lines.append("")
     phases = summary(statuses)["phases"]
     later = [f"{phases[OPEN]} open for devices that join" if phases[OPEN] else "",

@@ -59,6 +59,10 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_sandbox_waves__go_canary_ring_fleet_as_devices_succeed(repo: Path) -> None:
     _run("apply", "--auto-approve")
     assert _states() == {"canary": "waiting", "ring": "pending", "fleet": "pending"}
+    status = {r["name"]: r for r in _run("status")["rollouts"]}
+    assert set(status) == {"gw/canary", "gw/ring", "gw/fleet"}
+    assert status["gw/canary"]["gate"]["condition"]["minSucceeded"]["want"] == ">= 25"
+    assert status["gw/ring"]["status"] == "NOT_CREATED" and "gate" not in status["gw/ring"]
     _settle()
     assert _states()["canary"] == "passed"
     _run("apply", "--auto-approve")
