@@ -124,7 +124,8 @@ class Tree:
             origins: dict[str, str] = {}
             for default in reversed(chain):  # farthest first, so nearer folders win
                 data = deep_merge(data, default.data, origins, self.sources[default.file])
-            data = deep_merge(data, doc.data, origins)
+            # Onto nothing, a merge is a copy (most manifests have no defaults file).
+            data = deep_merge(data, doc.data, origins) if chain else dict(doc.data)
             yield JobSource(doc, path, source, chain, data, origins)
 
     @property
