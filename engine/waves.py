@@ -34,12 +34,14 @@ class WaveStep:
     state: str  # done | running | waiting | passed | failed | pending | new
     reason: str  # a few words: why it waits, why it failed, what apply does
     reading: Reading | None = None  # the frontier's gate, read
+    action: str | None = None  # what apply does to this wave: create, halt, or nothing
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rollout": self.desired.name, "wave": self.desired.wave.name
                                if self.desired.wave else None,
                                "jobId": self.job.job_id if self.job else None,
-                               "state": self.state, "reason": self.reason}
+                               "state": self.state, "reason": self.reason,
+                               "action": self.action}
         if self.reading is not None:
             out["gate"] = self.reading.as_dict()
         return out
@@ -84,7 +86,7 @@ def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:
     steps: list[WaveStep] = []
     if frontier < 0:
         first = waves[0].desired
-        steps.append(WaveStep(first, None, "new", "apply creates it"))
+        steps.append(WaveStep(first, None, "new", "apply creates it", action="create"))
         steps += [WaveStep(r.desired, None, "pending", _after(before))
                   for before, r in pairwise(waves)]
         return Stand(tuple(steps), running, first, None, None)
@@ -112,10 +114,11 @@ def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:
         state, reason = "passed", f"apply creates {_wave_name(create)}"
     else:
         state, reason = "waiting", reading.reason if reading is not None else ""
-    steps.append(WaveStep(d, job, state, reason, reading))
+    steps.append(WaveStep(d, job, state, reason, reading,
+                          "halt" if halt is not None else None))
     for before, r in pairwise(waves[frontier:]):
         if r.desired is create:
-            steps.append(WaveStep(r.desired, None, "new", "apply creates it"))
+            steps.append(WaveStep(r.desired, None, "new", "apply creates it", action="create"))
         else:
             steps.append(WaveStep(r.desired, None, "pending", _after(before)))
     return Stand(tuple(steps), running, create, job if create is not None else None, halt)

@@ -101,6 +101,7 @@ def test_waves__canary_gate_passes__creates_ring_and_nothing_else(tmp_path: Path
     assert _states(plan) == [("canary", "passed", "apply creates ring"),
                              ("ring", "new", "apply creates it"),
                              ("all", "pending", "after ring")]
+    assert [w.as_dict()["action"] for w in plan.waves] == [None, "create", None]
     gate = plan.waves[0].as_dict()["gate"]
     assert gate["state"] == "passed"
     assert gate["condition"]["minSucceeded"] == {"want": ">= 2", "have": "5", "holds": True}
@@ -139,6 +140,7 @@ def test_waves__failed_gate__halts_the_wave_and_cancels_unless_hold(
     assert marks[TAG_HALTED] == "50.0% failed > 10%"
     assert (marks.get(TAG_CANCELED_BY) == "gate:canary") is cancel
     assert _states(plan)[0] == ("canary", "failed", "50.0% failed > 10%")
+    assert plan.waves[0].as_dict()["action"] == "halt"
 
 
 def test_waves__alarm_in_alarm__halts(tmp_path: Path) -> None:
