@@ -101,6 +101,9 @@ def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:
     reading: Reading | None = read_gate(d.wave.gate, progress(job), alarms,
                                         promoted=d.wave.promoted, now=now)
     halted = job.tag(TAG_HALTED)
+    earlier_running = [_wave_name(r.desired) for r, j in zip(waves[:frontier], jobs[:frontier],
+                                                             strict=True)
+                       if j is not None and j.active]
     if d.wave.last:
         state, reason = ("running", "the last wave") if job.active else ("done", job.status)
         reading = None
@@ -109,6 +112,9 @@ def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:
     elif reading is not None and reading.state == "failed":
         state, reason = "failed", reading.reason
         halt = (d, job, reading.reason)
+    elif reading is not None and reading.state == "passed" and earlier_running:
+        # At most two waves run at once: the one promoted and the one it lets go.
+        state, reason = "waiting", f"{', '.join(earlier_running)} still running"
     elif reading is not None and reading.state == "passed":
         create = waves[frontier + 1].desired
         state, reason = "passed", f"apply creates {_wave_name(create)}"

@@ -250,3 +250,12 @@ def test_waves__wave_target_twice__located_at_the_wave(tmp_path: Path) -> None:
     root = make_repo(tmp_path, {"rollouts/gw.yaml": text})
     (problem,) = [p for p in validate_folder(root).problems if p.is_error]
     assert (problem.line, problem.path) == (4, "waves[1].targets[1]")
+
+
+def test_waves__ring_passes_while_canary_still_runs__all_waits(tmp_path: Path) -> None:
+    desired = _waves(tmp_path)
+    plan = plan_of(desired, _running(desired[0], succeeded=5), _running(desired[1],
+                                                                      succeeded=9),
+                   now=NOW, alarms={"crash": "OK"})
+    assert plan.actions == ()
+    assert _states(plan)[1] == ("ring", "waiting", "canary still running")

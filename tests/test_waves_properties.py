@@ -101,6 +101,7 @@ class World:
         waves = [self.desired[j].wave.index for j, job in self.jobs.items()  # type: ignore[union-attr]
                  if job.active]
         assert len(waves) == len(set(waves)), "two active jobs of one wave"
+        assert len(waves) <= 2, "more waves running than the promoted one and the one before"
         created = sorted(self.desired[j].wave.index for j in self.jobs)  # type: ignore[union-attr]
         assert created == list(range(len(created))), "waves created out of order"
 
