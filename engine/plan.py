@@ -7,7 +7,7 @@ revision is active, and it is git's (DESIGN.md section 3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from engine.actions import (
@@ -41,6 +41,7 @@ from engine.rollouts import (
     renamed_from,
     same_revision,
     swapped,
+    wave_lives,
 )
 from engine.schema.rules import clock_findings
 from engine.spec import as_compared_to, compared_tags, readable, same_mutable
@@ -142,7 +143,7 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
                 continue
             _plan_rollout(rollout, orphans, finished, claims, claimed, history, now, out)
         for waves in waved.values():
-            _plan_waves(waves, region.alarms, history, now, out)
+            _plan_waves(waves, orphans, finished, region.alarms, history, now, out)
         for job in orphans:
             out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
             if prune:
@@ -252,23 +253,44 @@ def _keep(d: DesiredJob, job: RemoteJob, history: History | None, out: _Out) -> 
         out.unrecorded.append(Unrecorded(d, job.job_id))
 
 
-def _plan_waves(waves: list[Rollout], alarms: dict[str, str], history: History | None,
-                now: datetime | None, out: _Out) -> None:
+def _plan_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[RemoteJob],
+                alarms: dict[str, str], history: History | None, now: datetime | None,
+                out: _Out) -> None:
     """A rollout in waves: its running waves in place, the next wave where the frontier's
     gate passed, a halt where it failed, and every other revision's jobs canceled."""
+    waves, renamed = _renamed_waves(waves, orphans, finished)
     # Without a clock (a plan that checks no clock rules) no soak time has passed.
     at = stand(waves, alarms, now or datetime.min)
-    out.waves.extend(at.steps)
+    steps = list(at.steps)
     actions, unchanged = len(out.actions), len(out.unchanged)
     ours = {r.desired.spec_hash for r in waves}
     others = [j for j in waves[0].jobs if j.active and j.tag(TAG_SPEC_HASH) not in ours]
     for d, job in at.running:
         _keep(d, job, history, out)
+    for d, job in renamed:
+        if not job.active:
+            _in_place(d, job, out)  # a finished wave of the old name: retagged
     if at.after is not None:
         out.seen(at.after, waves[0].desired.region)
-    if at.create is not None:
-        rollout = waves[at.create.wave.index if at.create.wave else 0]
-        _create(rollout, [], others, history, now, out)
+    create = at.create
+    if create is not None and history is not None:
+        applied = history.applied(create.name, create.spec_hash, create.account,
+                                  create.region, None)
+        rollout = waves[create.wave.index if create.wave else 0]
+        if applied is not None and not rollout.held(applied):  # gone from AWS, truly
+            out.notes.append(f"{create.name}: wave {create.wave.name if create.wave else ''} "
+                             f"ran as {applied} (in the ledger, gone from AWS): already "
+                             "applied, not created again (add rerun: N to roll it out again)")
+            steps = [replace(s, state="done", reason="in the ledger, gone from AWS",
+                             action=None) if s.desired is create else s for s in steps]
+            create = None
+    if create is not None:
+        if create.wave is not None and create.wave.index == 0 and any(
+                w.desired.wave and w.desired.wave.promoted for w in waves):
+            out.notes.append(f"{create.name}: a new revision starts at its first wave; the "
+                             "waves under promoted: stay approved for it (remove them to ask "
+                             "for approval again)")
+        _create(waves[create.wave.index if create.wave else 0], [], others, history, now, out)
     elif others:
         kept = at.running[0][1].job_id if at.running else "none"
         _make_way(waves[0].desired, others, kept, out)
@@ -278,10 +300,29 @@ def _plan_waves(waves: list[Rollout], alarms: dict[str, str], history: History |
         out.actions.append(Halt(d, _ref(job), reason,
                                 cancel=d.wave is not None and d.wave.on_failure == "cancel"
                                 and job.active))
+    out.waves.extend(steps)
     # One rollout, however many waves: unchanged once, and only if nothing is done to it.
     del out.unchanged[unchanged:]
     if len(out.actions) == actions:
         out.unchanged.append(waves[0].desired.name)
+
+
+def _renamed_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[RemoteJob]
+                   ) -> tuple[list[Rollout], list[tuple[DesiredJob, RemoteJob]]]:
+    """Waves whose job runs under a name that left git (the rollout renamed): taken over,
+    as a plain rollout's job is, instead of rolled out again."""
+    out, renamed = [], []
+    for rollout in waves:
+        taken = None if wave_lives(rollout) else renamed_from(rollout.desired, orphans,
+                                                              finished)
+        if taken is not None:
+            for pool in (orphans, finished):
+                if taken in pool:
+                    pool.remove(taken)
+            rollout = rollout._replace(lives=(taken,))
+            renamed.append((rollout.desired, taken))
+        out.append(rollout)
+    return out, renamed
 
 
 def _create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],

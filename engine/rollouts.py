@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
-from engine.facts import COMPLETED, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
+from engine.facts import COMPLETED, TAG_CANCELED_BY, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
 from engine.remote import RemoteJob, RemoteState
 from engine.spec import as_compared_to, compared_tags
 
@@ -244,13 +244,24 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
     return out
 
 
+GATE_CANCEL = "gate:"  # the start of rollouts:canceled-by on a job its failed gate canceled
+
+
+def wave_lives(rollout: Rollout) -> list[RemoteJob]:
+    """A wave's jobs, newest first, less those the tool canceled for another revision (a
+    revert rolls the wave out again); a job its own gate canceled stays: it halts."""
+    return [j for j in rollout.lives if not j.canceled_by_tool
+            or (j.tag(TAG_CANCELED_BY) or "").startswith(GATE_CANCEL)]
+
+
 def wave_frontiers(region: Region) -> list[RemoteJob]:
     """For each rollout in waves: the newest job of its last wave that has one (the wave
     whose gate decides what comes next)."""
     frontier: dict[str, RemoteJob] = {}
     for rollout in region.rollouts:  # in wave order
-        if rollout.desired.wave is not None and rollout.lives:
-            frontier[rollout.desired.name] = rollout.lives[0]
+        lives = wave_lives(rollout) if rollout.desired.wave is not None else []
+        if lives:
+            frontier[rollout.desired.name] = lives[0]
     return list(frontier.values())
 
 

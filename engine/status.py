@@ -25,7 +25,7 @@ from engine.desired import DesiredJob
 from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, SCHEDULED
 from engine.gates import Reading
 from engine.remote import RemoteJob
-from engine.rollouts import Rollout
+from engine.rollouts import Rollout, wave_lives
 
 NOT_CREATED = "NOT_CREATED"
 # Phases (the module's docstring says what each means), as JSON gives them.
@@ -186,10 +186,10 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None,
 def current_job(rollout: Rollout) -> RemoteJob | None:
     """Git's revision (its active life, else its newest), else the rollout's newest job (a
     wave's: its own job only, none before it is created)."""
+    if rollout.desired.wave is not None:  # a wave's own job, not one the tool replaced
+        return next(iter(wave_lives(rollout)), None)
     revision = rollout.revision()
     active = [j for j in revision if j.active]
     if active or revision:
         return (active or revision)[0]
-    if rollout.desired.wave is not None:
-        return None
     return max(rollout.jobs, key=lambda j: j.created_at, default=None)

@@ -328,6 +328,8 @@ _ALSO_READS: dict[str, tuple[str, ...]] = {
     "presignedUrlConfig": rules.DOCUMENT_KEYS,
     "documentParameters": ("jobTemplateArn", "region"),
     "jobTemplateArn": ("documentParameters", "region"),
+    # Whether targets are missing, or promoted and onFailure stray, depends on waves.
+    "targets": ("waves",), "promoted": ("waves",), "onFailure": ("waves",),
 }
 
 

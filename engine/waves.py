@@ -17,12 +17,10 @@ from itertools import pairwise
 from typing import Any
 
 from engine.desired import DesiredJob
-from engine.facts import SCHEDULED, TAG_CANCELED_BY, TAG_HALTED
+from engine.facts import SCHEDULED, TAG_HALTED
 from engine.gates import Progress, Reading, read_gate
 from engine.remote import RemoteJob
-from engine.rollouts import Rollout
-
-GATE_CANCEL = "gate:"  # the start of rollouts:canceled-by on a job its failed gate canceled
+from engine.rollouts import Rollout, wave_lives
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,6 @@ class Stand:
     halt: tuple[DesiredJob, RemoteJob, str] | None  # the frontier whose gate failed, and why
 
 
-def lives(rollout: Rollout) -> list[RemoteJob]:
-    """The wave's jobs, newest first, less those the tool canceled for another revision (a
-    revert rolls the wave out again); a job its own gate canceled stays: it halts."""
-    return [j for j in rollout.lives if not j.canceled_by_tool
-            or (j.tag(TAG_CANCELED_BY) or "").startswith(GATE_CANCEL)]
-
-
 def progress(job: RemoteJob) -> Progress:
     """A wave job's progress, from DescribeJob (counts, and when it started)."""
     detail = job.detail or {}
@@ -79,7 +70,7 @@ def progress(job: RemoteJob) -> Progress:
 
 def stand(waves: list[Rollout], alarms: dict[str, str], now: datetime) -> Stand:
     """Where the rollout whose waves (in order) are ``waves`` stands at ``now``."""
-    jobs = [next(iter(lives(r)), None) for r in waves]
+    jobs = [next(iter(wave_lives(r)), None) for r in waves]
     frontier = max((i for i, job in enumerate(jobs) if job is not None), default=-1)
     running = tuple((r.desired, job) for r, job in zip(waves, jobs, strict=True)
                     if job is not None and job.active)

@@ -225,9 +225,12 @@ def clock_findings(m: Manifest, now: datetime, *, warning: bool) -> list[Finding
 def _targets(m: Manifest) -> Iterable[Finding]:
     seen: dict[str, int] = {}
     for index, target in enumerate(m.targets or ()):
-        if target in seen:
-            yield Finding(("targets", index), f"{target} is already targets[{seen[target]}]")
-        seen.setdefault(target, index)
+        # thinggroup/x and its ARN are one target (the shorthand takes the job's account and
+        # region; an ARN of another is refused when the plan resolves it).
+        key = target.split(":", 5)[-1] if target.startswith("arn:") else target
+        if key in seen:
+            yield Finding(("targets", index), f"{target} is already targets[{seen[key]}]")
+        seen.setdefault(key, index)
 
 
 def _tags(m: Manifest) -> Iterable[Finding]:

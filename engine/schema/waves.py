@@ -54,10 +54,15 @@ def _waves(m: Manifest) -> Iterable[Finding]:
     waves = m.waves or []
     if m.targets is not None:
         yield Finding(("targets",), "with waves, each wave names its own targets: move these "
-                      "to the waves", at_key=True)
+                      "to the waves (targets a _defaults.yaml gives are dropped by "
+                      "targets: null in the manifest)", at_key=True)
     if m.jobId is not None:
         yield Finding(("jobId",), "a rollout in waves has a job per wave, each with a jobId "
                       "of its own: remove jobId", at_key=True)
+    if m.schedulingConfig is not None:
+        yield Finding(("schedulingConfig",), "waves are created when the gate before them "
+                      "holds, so a fixed schedule cannot hold for them: remove "
+                      "schedulingConfig (or roll out without waves)", at_key=True)
     names: dict[str, int] = {}
     name = m.name or ""
     for index, wave in enumerate(waves):
@@ -71,6 +76,10 @@ def _waves(m: Manifest) -> Iterable[Finding]:
                           "the rollout's or the wave's name")
         gate = wave.gate
         last = index == len(waves) - 1
+        if wave.schedulingConfig is not None:
+            yield Finding(("waves", index, "schedulingConfig"), "a wave is created when the "
+                          "gate before it holds, so a fixed schedule cannot hold for it: "
+                          "remove schedulingConfig", at_key=True)
         if gate is None:
             continue
         if gate.approval and last:
@@ -79,6 +88,11 @@ def _waves(m: Manifest) -> Iterable[Finding]:
         elif last:
             yield Finding(("waves", index, "gate"), "the last wave's gate promotes nothing",
                           warning=True, at_key=True)
+        if gate.maxFailedPercent is not None and gate.minExecuted is None:
+            yield Finding(("waves", index, "gate", "maxFailedPercent"), "without minExecuted, "
+                          "maxFailedPercent judges from the first device: one early failure "
+                          "halts the rollout for good; set minExecuted", warning=True,
+                          at_key=True)
         if gate.minExecuted is not None and gate.maxFailedPercent is None:
             yield Finding(("waves", index, "gate", "minExecuted"), "minExecuted only says "
                           "when maxFailedPercent starts to judge: give maxFailedPercent",
