@@ -23,6 +23,8 @@ def export_jobs(account: str, region: str) -> list[dict[str, Any]]:
             "jobExecutionsRetryConfig": job.job_execution_retry_config,
             "schedulingConfig": job.scheduling_config, "timeoutConfig": job.timeout_config,
             "status": job.status, "extra": getattr(job, "_rollouts_extra", {}),
+            # Who canceled a job is read from these (the tool's cancels carry its reasonCode).
+            "reasonCode": job.reason_code, "comment": job.comment, "force": job.force,
             "tags": job_tags(b).get(job.job_arn, {}),
             "processDetails": job.job_process_details,
             "createdAt": job.created_at.isoformat(),
@@ -49,6 +51,9 @@ def import_jobs(records: list[dict[str, Any]], account: str, region: str) -> Non
         )
         job = b.jobs[r["jobId"]]
         job.status = r["status"]
+        job.reason_code = r.get("reasonCode")
+        job.comment = r.get("comment")
+        job.force = bool(r.get("force"))
         job._rollouts_extra = r["extra"]  # type: ignore[attr-defined]
         job.job_process_details = r.get("processDetails", job.job_process_details)
         # Timestamps are part of a job's fingerprint (saved plans): they must survive.
