@@ -120,12 +120,16 @@ def errors_to_exit(output: str) -> Iterator[None]:
              output)
 
 
-def _one_target(endpoint_url: str | None) -> None:
-    """--sandbox and --endpoint-url name two different AWS: refuse to guess."""
-    if endpoint_url:
-        from engine.errors import ConfigError
+def _one_target(endpoint_url: str | None, ledger: str | None = None) -> None:
+    """--sandbox and --endpoint-url name two different AWS: refuse to guess; the sandbox
+    keeps a ledger of its own, so --ledger would be ignored: refuse it too."""
+    from engine.errors import ConfigError
 
+    if endpoint_url:
         raise ConfigError("--sandbox and --endpoint-url both say where AWS is: use one")
+    if ledger:
+        raise ConfigError("--ledger has no effect with --sandbox: the sandbox keeps its own "
+                          "ledger in .rollouts-sandbox/")
 
 
 def _now() -> datetime:
@@ -171,7 +175,7 @@ def _failure(run: PlanRun, outcomes: Any = None) -> tuple[str, str] | None:
         said = [*run.plan.errors] + ([f"the plan has {conflicts} conflict(s): pinned jobIds "
                                       "that exist with other content"] if conflicts else [])
         return ("CONFLICT" if conflicts else "PLAN_ERROR",
-                "; ".join(said) + "; nothing was applied")
+                "; ".join(said) + ("; nothing was applied" if outcomes is not None else ""))
     failed = [o for o in outcomes or [] if not o.ok]
     if failed:
         return ("APPLY_FAILED", f"{len(failed)} action(s) failed; run apply again to finish "
@@ -225,7 +229,7 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
     if sandbox:
         from engine.sandbox.runtime import sandbox as simulated
 
-        _one_target(endpoint_url)
+        _one_target(endpoint_url, ledger)
         context = simulated(find_repo_root(folder.resolve()))
     with context as box:
         run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=_now(),
@@ -240,7 +244,8 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 for no changes, 2 for changes, 1 for errors.")
 @click.option("--prune", is_flag=True,
-              help="Cancel orphans: active jobs of this project whose rollout left git.")
+              help="Show the cancels of orphans (active jobs of this project whose rollout "
+                   "left git) that apply --prune would make; plan itself never writes.")
 @aws_options()
 def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
          region: str | None, profile: str | None, endpoint_url: str | None,

@@ -84,6 +84,7 @@ class RolloutStatus:
     start_time: str | None = None  # schedulingConfig.startTime (UTC)
     processing: bool = False  # AWS still expands targets: the counts are not all in yet
     gate: Reading | None = None  # a wave's gate before the next wave, as it reads now
+    halted: str | None = None  # a wave never to be created: the wave whose gate failed
 
     @property
     def total(self) -> int:
@@ -127,7 +128,8 @@ class RolloutStatus:
                 "targetSelection": self.target_selection, "startTime": self.start_time,
                 "counts": self.counts, "total": self.total, "done": self.done,
                 "rolloutRate": self.rate, "abortCriteria": [a.as_dict() for a in self.aborts],
-                **({"gate": self.gate.as_dict()} if self.gate is not None else {})}
+                **({"gate": self.gate.as_dict()} if self.gate is not None else {}),
+                **({"haltedAt": self.halted} if self.halted is not None else {})}
 
 
 def summary(statuses: list[RolloutStatus]) -> dict[str, Any]:
@@ -184,12 +186,13 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None,
 
 
 def current_job(rollout: Rollout) -> RemoteJob | None:
-    """Git's revision (its active life, else its newest), else the rollout's newest job (a
-    wave's: its own job only, none before it is created)."""
+    """Git's revision while it runs, else the job of the rollout that runs (before an apply
+    restores git's), else git's newest, else the rollout's newest job (a wave's: its own
+    job only, none before it is created)."""
     if rollout.desired.wave is not None:  # a wave's own job, not one the tool replaced
         return next(iter(wave_lives(rollout)), None)
     revision = rollout.revision()
-    active = [j for j in revision if j.active]
+    active = [j for j in revision if j.active] or rollout.others_active()
     if active or revision:
         return (active or revision)[0]
     return max(rollout.jobs, key=lambda j: j.created_at, default=None)

@@ -19,6 +19,7 @@ from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
 from engine.errors import ConfigError, InvalidManifests, Problem
+from engine.facts import TAG_HALTED
 from engine.gates import read_gate
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
@@ -302,6 +303,7 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
         names = gate_alarms(grouped)
         alarms = api.alarm_states(names) if names else {}
         now = datetime.now(timezone.utc).replace(tzinfo=None)
+        halted: dict[str, str] = {}  # rollout -> the wave whose gate failed
         for rollout in grouped.rollouts:
             job = current_job(rollout)
             answer = api.describe_job(job.job_id) if job is not None else None
@@ -312,7 +314,14 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
                     and not d.wave.last:  # how far the next wave is
                 gate = read_gate(d.wave.gate, progress(replace(job, detail=detail)), alarms,
                                  promoted=d.wave.promoted, now=now)
-            out.append(rollout_status(d, detail, gate))
+            status = rollout_status(d, detail, gate)
+            if d.wave is not None:
+                if job is None and d.name in halted:
+                    status = replace(status, halted=halted[d.name])
+                elif job is not None and (job.tag(TAG_HALTED) or (
+                        gate is not None and gate.state == "failed")):
+                    halted.setdefault(d.name, d.wave.name)
+            out.append(status)
         return out
 
     with ThreadPoolExecutor(max_workers=max(1, len(resolved.apis))) as pool:

@@ -24,9 +24,13 @@ def _requests(folder: Path) -> dict[str, dict[str, object]]:
     assert result.ok, [str(p) for p in result.problems]
     requests = {}
     for job in result.jobs:
-        request = create_job_request(job, account="123456789012", region=job.region or "eu-west-1")
-        request["jobId"] = job.manifest.jobId or f"{job.name}-0123abcd"
-        requests[job.name] = request
+        region = job.region or "eu-west-1"
+        waves = range(len(job.data["waves"])) if "waves" in job.data else [None]
+        for wave in waves:  # a rollout in waves: each wave's own request
+            request = create_job_request(job, account="123456789012", region=region,
+                                         wave=wave)
+            request["jobId"] = job.manifest.jobId or f"{job.name}-0123abcd"
+            requests[job.name if wave is None else f"{job.name}/{wave}"] = request
     return requests
 
 

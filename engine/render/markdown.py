@@ -125,7 +125,7 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
            plan_file: str | None = None, limit: int = GITHUB_LIMIT) -> str:
     by_action = {id(o.action): o for o in outcomes or []}
     head = [MARKER, heading(plan, outcomes), "", *failures(plan, outcomes),
-            f"Project: {inline(plan.project)} (iot-rollouts)", ""]
+            f"Project: {inline(plan.project)}", ""]
     if plan.actions:
         head += ["| | action | rollout | job id | region | manifest |",
                  "|---|---|---|---|---|---|"]

@@ -154,7 +154,8 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
         lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
                      f"{orphan.region})  {clean_text(orphan.source or '')}")
     if plan.waves:
-        lines.append("Waves:")
+        lines.append("Waves (as planned, before this apply):" if outcomes is not None
+                     else "Waves:")
         lines += [f"  {line}" for line in wave_table(plan)]
     if not plan.actions and not plan.orphans:
         lines.append("No changes: AWS IoT matches the manifests.")

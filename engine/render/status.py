@@ -25,9 +25,10 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
     lines: list[str] = []
     for s in statuses:
         lines.append(f"{clean_text(s.name)}  {clean_text(s.job_id or '-')}  {s.status}  "
-                     f"{s.region}")
+                     f"{s.region}  {s.phase}")
         if s.job_id is None:
-            lines.append("  not created yet: run apply")
+            lines.append(f"  never created: the rollout halted at {clean_text(s.halted)}"
+                         if s.halted else "  not created yet: run apply")
             lines.append("")
             continue
         percent = 100 * s.done // s.total if s.total else 0

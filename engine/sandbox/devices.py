@@ -82,12 +82,14 @@ def _finish_running(job: FakeJob, seed: int,
 
 def _step(job: FakeJob, seed: int, outcomes: tuple[tuple[str, float], ...]) -> None:
     d: dict[str, Any] = job.job_process_details
+    before = dict(d)
     step = max(1, fleet_size(job) // 4)
     _finish_running(job, seed, outcomes)
     starting = min(step, d["numberOfQueuedThings"])
     d["numberOfInProgressThings"] = starting
     d["numberOfQueuedThings"] -= starting
-    job.last_updated_at = utcnow()
+    if d != before:  # an open CONTINUOUS job with nothing to do is not updated
+        job.last_updated_at = utcnow()
     if _abort_tripped(job):
         job.status = CANCELED
         job.reason_code = "ABORTED_BY_CRITERIA"

@@ -82,6 +82,8 @@ def test_sandbox_waves__failing_devices__halt_the_rollout_at_their_wave(
     assert [c["action"] for c in data["changes"]] == ["halt"]
     assert _states() == {"canary": "done", "ring": "failed", "fleet": "pending"}
     assert _run("plan")["changes"] == []  # halted for good
+    status = {r["name"]: r for r in _run("status")["rollouts"]}
+    assert status["gw/fleet"]["haltedAt"] == "ring" and "haltedAt" not in status["gw/ring"]
 
 
 def test_sandbox_fail_knob__bad_value__config_error(repo: Path,
