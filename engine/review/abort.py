@@ -11,14 +11,14 @@ still fail after it.
 
 With p the threshold, m the minimum executed and R the reach (R >= m):
 
-- *at most* (``after_failures``): the largest number of failures of the type that can
-  have happened when the criterion trips, over every order the outcomes can come in. It
-  trips at the first n >= m executed with failures >= p·n. Tripping later than at m, one
-  failure at a time, it trips with ceil(p·n) <= ceil(p·R) failures; tripping at m, with
-  up to m (the first m all failed). So max(ceil(p·R), m), "of" R or m executed; and if it
-  never trips, fewer than ceil(p·R) failed. 5% of at least 50 over 12,400: 620 of 12,400.
-- *fewest* (``fewest_failures``): ceil(p·m), the failures that trip it at the earliest,
-  when they come first.
+- ``after_failures`` (the "at most" of "620 of 12,400 at most"): N = ceil(p·R), of R
+  executed. N failures always cancel the job: when the N-th comes, at n <= R executed,
+  they are at least p·R >= p·n, so it trips then (or earlier), or, if fewer than m have
+  executed by then, at the m-th execution. N - 1 failures can pass with no cancel at all:
+  coming last, they stay under p of those executed all the way to R.
+- One more thing to know when m > N: nothing is judged before m have executed, so when
+  the first m all fail, m failures happen before the cancel. The text says so.
+- ``fewest_failures``: ceil(p·m), the fewest that can trip it (when they come first).
 - R < m: it never trips, whatever fails.
 
 Percentages are exact decimals (``thresholdPercentage`` has at most two decimals), so
@@ -80,13 +80,12 @@ def _figure(reach: int, criterion: dict[str, Any]) -> AbortFigure:
                            f"{failure_type}: never trips: {reach:,} reached, fewer than the "
                            f"{least:,} executed it needs")
     fewest = math.ceil(share * least)
-    spread = math.ceil(share * reach)
-    after, of = (spread, reach) if spread >= least else (least, least)
+    after = math.ceil(share * reach)
     if share == 0:
         text = (f"{failure_type}: 0% of at least {least:,} executed: cancels once {least:,} "
                 f"have executed, {words} or not")
-    elif of == reach:
-        text = f"{head}: {after:,} of {reach:,} at most"
     else:
-        text = f"{head}: {after:,} of {least:,} at most (if the first {least:,} all fail)"
-    return AbortFigure(failure_type, float(threshold), least, after, of, fewest, text)
+        text = f"{head}: {after:,} of {reach:,} at most"
+        if least > after:
+            text += f" (up to {least:,} if the first {least:,} all fail)"
+    return AbortFigure(failure_type, float(threshold), least, after, reach, fewest, text)

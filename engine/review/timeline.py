@@ -77,7 +77,8 @@ class Pace:
     @classmethod
     def of(cls, rollout: dict[str, Any] | None) -> Pace:
         rollout = rollout or {}
-        cap = _positive(rollout.get("maximumPerMinute") or DEFAULT_MAXIMUM_PER_MINUTE,
+        maximum = rollout.get("maximumPerMinute")
+        cap = _positive(DEFAULT_MAXIMUM_PER_MINUTE if maximum is None else maximum,
                         "maximumPerMinute")
         exponential = rollout.get("exponentialRate")
         if not exponential:
