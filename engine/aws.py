@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore import xform_name
@@ -135,7 +136,13 @@ def _no_retry_of_what_cannot_succeed(*, attempts: int, response: Any,
 def _client(session: Any, service: str, **kwargs: Any) -> Any:
     """A boto3 client that retries only what can succeed; a malformed endpoint URL is an
     AwsError, not a ValueError."""
+    endpoint = kwargs.get("endpoint_url")
     try:
+        if endpoint:
+            parsed = urlsplit(endpoint)
+            parsed.port  # noqa: B018 (a port out of range raises here, not at the first call)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"{endpoint!r} is not an http(s) URL")
         client = session.client(service, **kwargs)
     except ValueError as exc:
         raise AwsError("Connect", "InvalidEndpoint", f"{exc}; --endpoint-url must be a URL "

@@ -132,6 +132,17 @@ def _one_target(endpoint_url: str | None, ledger: str | None = None) -> None:
                           "ledger in .rollouts-sandbox/")
 
 
+def _rollouts_here() -> Path | None:
+    """The rollouts folder the working folder is in (as a command finds it), if any."""
+    from engine.errors import ConfigError
+    from engine.loader.tree import find_rollouts
+
+    try:
+        return find_rollouts(Path("rollouts"))
+    except ConfigError:
+        return None
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -283,7 +294,7 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
           output: str, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
-    from engine.saved import check_saved, load_saved
+    from engine.saved import check_folder, check_saved, load_saved
     from engine.workflow import apply_run
 
     saved = None
@@ -293,6 +304,8 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
 
             raise BadPlanFile(f"no saved plan {target}: make one with plan --out {target}")
         saved = load_saved(target) if target.is_file() else None
+        if saved is not None:
+            check_folder(saved, _rollouts_here())
     folder = Path(saved.folder) if saved else target
     prune = saved.prune if saved else prune
     status: dict[str, int] = {}

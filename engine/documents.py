@@ -57,10 +57,17 @@ def _read_document_file(name: str, base: Path, repo_root: Path,
     if Path(name).is_absolute():
         return None, [Finding(path, "documentFile must be a path relative to the manifest, "
                                     "inside the repository")]
-    target = (base / name).resolve()
+    try:
+        target = (base / name).resolve()
+        target.is_file()  # a name the system cannot hold (a NUL byte, too long) fails here
+    except (OSError, ValueError) as exc:
+        return None, [Finding(path, f"documentFile {name[:80]!r} is not a usable file name "
+                                    f"({exc}); name a JSON file beside the manifest")]
     if not target.is_relative_to(repo_root.resolve()):
         return None, [Finding(path, f"documentFile {name} points outside the repository "
                                     f"({display_name(repo_root)}); keep documents inside it")]
+    if target.is_dir():
+        return None, [Finding(path, f"documentFile {name} is a folder; name a JSON file")]
     if not target.is_file():
         deps.append((str(target), None))  # creating it later must be seen
         return None, [Finding(path, f"documentFile {name} does not exist "

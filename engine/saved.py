@@ -90,7 +90,10 @@ class SavedPlan:
             if not isinstance(body, dict) or body.get("format") != FORMAT:
                 raise BadPlanFile(f"{where} is not a saved plan of this version of the tool "
                                   f"({FORMAT}); plan again with --out")
-            return cls(str(body["folder"]), bool(body["prune"]), str(body["project"]),
+            if not isinstance(body["prune"], bool) or not isinstance(body["project"], str) \
+                    or not isinstance(body["folder"], str):
+                raise TypeError("folder, project or prune of the wrong type")
+            return cls(body["folder"], body["prune"], body["project"],
                        tuple(SavedChange.from_json(c) for c in body["changes"]),
                        {str(r): {str(j): str(f) for j, f in jobs.items()}
                         for r, jobs in body["fingerprints"].items()})
@@ -116,6 +119,9 @@ def load_saved(path: Path) -> SavedPlan:
 
 def check_saved(saved: SavedPlan, plan: Plan) -> None:
     """Raise StalePlan unless ``plan`` would make exactly the saved calls."""
+    if plan.project != saved.project:
+        raise BadPlanFile(f"the saved plan is of project {saved.project}, the folder's is "
+                          f"{plan.project}; plan again with --out")
     now = plan.fingerprints
     if now != saved.fingerprints:
         regions = set(now) | set(saved.fingerprints)
@@ -127,3 +133,16 @@ def check_saved(saved: SavedPlan, plan: Plan) -> None:
     if tuple(SavedChange.of(a) for a in plan.actions) != saved.changes:
         raise StalePlan("the saved plan is stale: the manifests or AWS IoT now call for other "
                         "changes; plan again")
+
+
+def check_folder(saved: SavedPlan, here: Path | None) -> None:
+    """A saved plan applies to the rollouts folder it was made of: refuse it where this
+    command finds another one (a copy of the plan in another checkout)."""
+    made = Path(saved.folder)
+    if not made.is_dir():
+        raise BadPlanFile(f"the saved plan was made of {made}, which is no folder here; run "
+                          "apply FILE in the checkout that made it, or plan again")
+    if here is not None and here.resolve() != made.resolve():
+        raise BadPlanFile(f"the saved plan was made of {made}, not of {here.resolve()} (the "
+                          "rollouts folder here); run apply FILE in the checkout that made it, "
+                          "or plan again here")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from engine.remote import (
     reread_tags,
 )
 from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
+from engine.schema.constraints import REGION_PATTERN
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
 from engine.waves import progress
@@ -123,6 +125,10 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
     if not default_region:
         raise NoRegion("no region: set region: in rollouts/_config.yaml, pass --region, or "
                        "set AWS_REGION")
+    if not re.fullmatch(REGION_PATTERN, default_region):
+        raise NoRegion(f"{default_region!r} is no region name (from --region, _config.yaml, "
+                       "AWS_REGION / AWS_DEFAULT_REGION or the profile, in that order); "
+                       "use one such as eu-west-1")
     regions = {job.region or default_region for job in validation.jobs} | {default_region}
     apis = {r: IotApi(replace(connection, region=r)) for r in sorted(regions)}
     account = apis[default_region].account()

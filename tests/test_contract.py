@@ -193,8 +193,9 @@ def no_traceback(result: Result) -> None:
 @pytest.mark.parametrize(("name", "command", "output"), CASES,
                          ids=[f"{n}-{c}-{o}" for n, c, o in CASES])
 def test_contract(situations: dict[str, Situation], name: str, command: str,
-                  output: str) -> None:
+                  output: str, monkeypatch: pytest.MonkeyPatch) -> None:
     situation = situations[name]
+    monkeypatch.chdir(situation.root.parent)  # a saved plan is applied in its checkout
     exit_code, code = situation.expect[command]
     result = invoke(command_line(command, situation, output))
     no_traceback(result)

@@ -36,7 +36,10 @@ def compile_glob(glob: str) -> re.Pattern[str]:
         if "**" in segment:
             raise BadGlob(f"** must be a whole path segment ({segment!r}); use * within one")
         out += _segment(segment) + ("" if last else "/")
-    return re.compile(out)
+    try:
+        return re.compile(out)
+    except re.error as exc:  # a character class such as [z-a]
+        raise BadGlob(f"{exc}") from exc
 
 
 def _segment(segment: str) -> str:

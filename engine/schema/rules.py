@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from engine.review.cron import parse_cron
 from engine.schema.document import MAX_PLACEHOLDERS, Finding, placeholders
 from engine.schema.messages import nearest
 from engine.schema.models import Manifest
@@ -197,6 +198,27 @@ def _schedule(m: Manifest) -> Iterable[Finding]:
     if s.maintenanceWindows and s.startTime is None:
         yield Finding((*base, "maintenanceWindows"), "maintenance windows recur inside a "
                       "schedule: set schedulingConfig.startTime (and endTime)", at_key=True)
+    for index, window in enumerate(s.maintenanceWindows or ()):
+        problem = _cron_problem(window.startTime)
+        if problem:
+            yield Finding((*base, "maintenanceWindows", index, "startTime"), problem)
+
+
+def _cron_problem(text: str) -> str | None:
+    """What AWS would refuse in a window's cron: a value out of its field's range, ? in
+    both or neither day field. (L, W and #, which AWS takes, are not judged here.)"""
+    try:
+        parse_cron(text)
+    except ValueError as exc:
+        message = str(exc)
+        unsupported = re.search(r"'([^']*)' in the (\S+) field is not supported", message)
+        if unsupported and not re.search(r"[LW#]", unsupported.group(1)):
+            return (f"{text}: {unsupported.group(1)!r} is no value of the "
+                    f"{unsupported.group(2)} field")
+        if unsupported or "wraps around" in message:
+            return None  # L, W, # and wrapping ranges: AWS takes them, the figures do not
+        return message
+    return None
 
 
 def clock_findings(m: Manifest, now: datetime, *, warning: bool) -> list[Finding]:
