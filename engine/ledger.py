@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 
 from engine.aws import AwsError, NotFound, ObjectStore, PreconditionFailed
 from engine.errors import RolloutsError
+from engine.schema.constraints import REGION_PATTERN
 
 VERSION = 2
 EVENTS = ("create", "cancel")
@@ -82,6 +84,7 @@ class Ledger(Protocol):
 _KEYS = {"event": "event", "job_id": "jobId", "name": "name", "spec_hash": "specHash",
          "region": "region", "at": "at", "project": "project", "account": "account",
          "commit": "commit", "reason": "reason"}
+_REGION = re.compile(REGION_PATTERN)
 _REQUIRED = ("event", "job_id", "name", "spec_hash", "region", "at")
 # Version 1 knew only creates, and called the time createdAt.
 _V1_KEYS = {**_KEYS, "at": "createdAt"}
@@ -145,6 +148,9 @@ def _record(item: Any, index: int, keys: dict[str, str], version: int,
     if item["event"] not in EVENTS:
         raise _damaged(where, f"has {label} with an unknown event {item['event']!r} "
                               f"(expected {' or '.join(EVENTS)})")
+    if not _REGION.fullmatch(item[keys["region"]]):
+        raise _damaged(where, f"has {label} whose region {item[keys['region']]!r} is no "
+                              "region name")
     return LedgerRecord(**{f: item.get(keys[f]) for f in _KEYS})
 
 

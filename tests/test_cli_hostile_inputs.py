@@ -90,3 +90,26 @@ def test_plan__malformed_endpoint__aws_error_at_once(tmp_path: Path, url: str) -
     err = json.loads(done.stdout)["error"]
     assert err["code"] == "AWS_ERROR" and "please report" not in err["message"], err
     assert time.monotonic() - t < 5
+
+
+@pytest.mark.parametrize("damage", [{"jobId": 5}, {"createdAt": "garbage"}, {"tags": "x"}])
+def test_sandbox__damaged_job_in_its_state__config_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: dict[str, object]) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    from .conftest import make_repo
+
+    make_repo(tmp_path, {"a.yaml": OK + "document: {a: 1}\n"})
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["apply", "--sandbox", "--auto-approve"]).exit_code == 0
+    path = tmp_path / ".rollouts-sandbox" / "state.json"
+    state = json.loads(path.read_text())
+    for jobs in state["regions"].values():
+        jobs[0].update(damage)
+    path.write_text(json.dumps(state))
+    done = CliRunner().invoke(main, ["status", "--sandbox", "-o", "json"])
+    body = json.loads(done.output)
+    assert done.exit_code == 1 and body["error"]["code"] == "CONFIG_ERROR", body
+    assert "damaged" in body["error"]["message"]

@@ -457,3 +457,8 @@ def test_open_ledger__bad_location__clear_error(location: str) -> None:
 def test_open_ledger__s3_without_a_store__clear_error() -> None:
     with pytest.raises(LedgerError, match="needs an S3 connection"):
         open_ledger("s3://b/k", Path("."))
+
+
+def test_file_ledger__record_of_no_region__ledger_error(tmp_path: Path) -> None:
+    error = _damaged(tmp_path / "ledger.json", _v2(_item(region="garbage")))
+    assert "region 'garbage' is no region name" in str(error)

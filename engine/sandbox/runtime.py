@@ -110,7 +110,12 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
         if state_path.exists():
             saved = _load_state(state_path)
             for region, records in saved.get("regions", {}).items():
-                state.import_jobs(records, ACCOUNT, region)
+                try:
+                    state.import_jobs(records, ACCOUNT, region)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise DamagedSandbox(f"the sandbox's state {state_path} is damaged (a job "
+                                         f"of {region}: {exc!r}); delete {folder} to start "
+                                         "the sandbox afresh") from exc
                 if simulate:
                     devices.simulate_step(ACCOUNT, region, now=now, failing=failing)
         try:
