@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from engine.actions import Cancel, Conflict, Create, Replace, Update
 from engine.aws import WRITE_OPERATIONS, AwsError, Connection, IotApi
 from engine.errors import InvalidManifests
 from engine.ledger import FileLedger
-from engine.plan import Cancel, Conflict, Create, Replace, Update
 from engine.sandbox import moto_jobs
 from engine.saved import StalePlan, check_saved, load_saved, save_plan
 from engine.workflow import PlanRun, apply_run, plan_folder
