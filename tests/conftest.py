@@ -161,3 +161,19 @@ def stock_server():  # type: ignore[no-untyped-def]
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+def sandbox_json(*args: str) -> dict[str, Any]:
+    """A command against the sandbox, in-process, with ``-o json``: its data (it must
+    succeed)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    done = CliRunner().invoke(main, [*args, "--sandbox", "--output", "json"])
+    body: dict[str, Any] = json.loads(done.output)
+    assert body["success"] is True, body
+    data: dict[str, Any] = body["data"]
+    return data

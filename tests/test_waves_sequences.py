@@ -45,6 +45,13 @@ def active_by_wave(fleet: Fleet) -> dict[str, list[str]]:
     return out
 
 
+def start_ring(fleet: Fleet) -> None:
+    """Create the canary, let its gate hold, and create the ring."""
+    fleet.repo.apply()
+    fleet.progress("canary")
+    fleet.repo.apply()
+
+
 def complete(fleet: Fleet, wave: str) -> str:
     job = fleet.wave_job(wave)
     moto_jobs.set_job_progress(job, {"numberOfSucceededThings": 100, "numberOfFailedThings": 0},
@@ -71,9 +78,7 @@ def test_rename_waved_rollout_does_not_restart_canary(fleet: Fleet) -> None:
 
 
 def test_deleted_wave_jobs_with_ledger_not_rerun(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.progress("ring", numberOfSucceededThings=50)
     complete(fleet, "canary")  # at most two waves run at once
     fleet.repo.apply()
@@ -91,9 +96,7 @@ def test_deleted_wave_jobs_with_ledger_not_rerun(fleet: Fleet) -> None:
 
 
 def test_deleted_last_wave_job_with_ledger_not_rerun(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.progress("ring", numberOfSucceededThings=50)
     complete(fleet, "canary")  # at most two waves run at once
     fleet.repo.apply()
@@ -113,9 +116,7 @@ def assert_one_per_wave(fleet: Fleet) -> dict[str, list[str]]:
 
 
 def test_revert_rolls_back_reverted_revision(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     complete(fleet, "canary")
     old_ring = fleet.wave_job("ring")
     fleet.repo.write("gw.yaml", manifest("2"))
@@ -135,9 +136,7 @@ def test_revert_rolls_back_reverted_revision(fleet: Fleet) -> None:
 
 
 def test_mutable_change_on_running_wave_then_plan_clean(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     text = manifest().replace("{name: ring, targets: [thinggroup/ring],",
                               "{name: ring, targets: [thinggroup/ring], "
                               "jobExecutionsRolloutConfig: {maximumPerMinute: 7},")
@@ -178,9 +177,7 @@ def test_hold_halt_then_edit(fleet: Fleet) -> None:
 
 
 def test_hand_cancel_middle_wave(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     complete(fleet, "canary")
     ring = fleet.wave_job("ring")
     fleet.aws.iot().cancel_job(jobId=ring)
@@ -212,9 +209,7 @@ def test_plain_to_waves_and_back(fleet: Fleet) -> None:
 
 
 def test_rerun_waved(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.progress("ring", numberOfSucceededThings=50)
     complete(fleet, "canary")  # at most two waves run at once
     fleet.repo.apply()
@@ -232,9 +227,7 @@ def test_rerun_waved(fleet: Fleet) -> None:
 
 
 def test_delete_manifest_prune(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.repo.remove("gw.yaml")
     fleet.repo.write("other.yaml", "targets: [thing/x]\ndocument: {a: 1}\n")
     code, _ = plan(fleet)
@@ -258,9 +251,7 @@ def three(extra_ring: str = "", names: tuple[str, str, str] = ("canary", "ring",
 
 
 def test_rename_running_wave(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.repo.write("gw.yaml", three(names=("canary", "ring1", "all")))
     code, _ = plan(fleet)
     fleet.repo.apply()
@@ -270,9 +261,7 @@ def test_rename_running_wave(fleet: Fleet) -> None:
 
 
 def test_remove_running_wave_and_prune_then_restore(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     complete(fleet, "canary")
     fleet.repo.remove("gw.yaml")
     fleet.repo.write("x.yaml", "targets: [thing/x]\ndocument: {a: 1}\n")
@@ -286,9 +275,7 @@ def test_remove_running_wave_and_prune_then_restore(fleet: Fleet) -> None:
 
 
 def test_region_move_and_back(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     complete(fleet, "canary")
     fleet.repo.write("gw.yaml", "region: us-east-1\n" + manifest())
     plan(fleet)
@@ -303,9 +290,7 @@ def test_region_move_and_back(fleet: Fleet) -> None:
 
 
 def test_remove_earlier_done_wave_while_last_runs(fleet: Fleet) -> None:
-    fleet.repo.apply()
-    fleet.progress("canary")
-    fleet.repo.apply()
+    start_ring(fleet)
     fleet.progress("ring", numberOfSucceededThings=50)
     complete(fleet, "canary")  # at most two waves run at once
     fleet.repo.apply()

@@ -3,27 +3,16 @@ to, rolls out again as a new life (the sandbox keeps who canceled each job)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
-from engine.cli import main
 
 from ..conftest import make_repo
+from ..conftest import sandbox_json as _run
 
 V1 = "targets: [thinggroup/gw]\ndocument: {operation: firmware-update, version: '1'}\n"
 V2 = V1.replace("'1'", "'2'")
 
-
-def _run(*args: str) -> dict[str, Any]:
-    done = CliRunner().invoke(main, [*args, "--sandbox", "--output", "json"])
-    body: dict[str, Any] = json.loads(done.output)
-    assert body["success"] is True, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 def test_sandbox_revert__the_replaced_revision_rolls_out_again(

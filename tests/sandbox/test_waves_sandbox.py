@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from engine.cli import main
 
 from ..conftest import make_repo
+from ..conftest import sandbox_json as _run
 
 MANIFEST = """\
 name: gw
@@ -28,13 +28,6 @@ waves:
     targets: [thinggroup/gw-fleet]
 """
 
-
-def _run(*args: str) -> dict[str, Any]:
-    done = CliRunner().invoke(main, [*args, "--sandbox", "--output", "json"])
-    body: dict[str, Any] = json.loads(done.output)
-    assert body["success"] is True, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 def _states() -> dict[str, str]:
