@@ -113,3 +113,15 @@ def test_sandbox__damaged_job_in_its_state__config_error(
     body = json.loads(done.output)
     assert done.exit_code == 1 and body["error"]["code"] == "CONFIG_ERROR", body
     assert "damaged" in body["error"]["message"]
+
+
+def test_plan__list_form_tag_with_null_value__is_dropped_not_sent_empty(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import make_repo, sandbox_json
+
+    make_repo(tmp_path, {"a.yaml": OK + "document: {a: 1}\n"
+                                     "tags: [{Key: team, Value: null}, {Key: kept}]\n"})
+    monkeypatch.chdir(tmp_path)
+    (change,) = sandbox_json("plan")["changes"]
+    tags = {t["Key"]: t["Value"] for t in change["request"]["tags"]}
+    assert "team" not in tags and tags["kept"] == ""

@@ -104,6 +104,9 @@ def _tags_from_mapping(value: Any) -> Any:
     """``{team: ota}`` is shorthand for the API's ``[{Key: team, Value: ota}]``."""
     if isinstance(value, dict):  # ``team: null`` drops the tag, as it drops a default
         return [{"Key": k, "Value": v} for k, v in value.items() if v is not None]
+    if isinstance(value, list):  # in the API's form too: ``{Key: team, Value: null}``
+        return [t for t in value
+                if not (isinstance(t, dict) and "Value" in t and t["Value"] is None)]
     return value
 
 
