@@ -167,11 +167,10 @@ def desire(job: ValidJob, *, project: str, account: str, region: str, commit: st
         hashes.put(job, context, digest)
     pinned = job.job_id is not None
     tags = {**user_tags, TAG_PROJECT: project, TAG_NAME: job.name, TAG_SPEC_HASH: digest}
-    return DesiredJob(project=project, name=job.name, account=account, region=region,
-                      job_id=job.job_id or derived_job_id(job.name, digest), pinned=pinned,
-                      request=request, rerun=rerun, tags=tags, commit=commit,
-                      spec_hash=digest, source=job.source, file=job.file, line=job.line,
-                      valid=job)
+    # Positional, in the fields' order: a warm plan makes one per manifest.
+    return DesiredJob(project, job.name, account, region,
+                      job.job_id or derived_job_id(job.name, digest), pinned, request, rerun,
+                      tags, commit, digest, job.source, job.file, job.line, job)
 
 
 def desire_waves(job: ValidJob, *, project: str, account: str, region: str,

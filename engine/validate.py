@@ -180,7 +180,7 @@ def _from_entry(entry: Entry | None, key: str
         return None
     try:
         return ([_job_from_json(j, key) for j in entry.jobs],
-                [_problem_from_json(p) for p in entry.problems])
+                [_problem_from_json(p) for p in entry.problems] if entry.problems else [])
     except (KeyError, TypeError, ValueError):  # a damaged entry: validate the file afresh
         return None
 
@@ -203,10 +203,10 @@ def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
     origins = data["from"]
     if not isinstance(origins, dict):
         raise TypeError("a damaged cache entry")
-    return ValidJob(name=data["name"], data=data["manifest"], defaults_from=origins,
-                    memo_key=memo if isinstance(memo, str) and memo.startswith(key) else None,
-                    document=data["document"], source=data["source"], file=data["file"],
-                    line=data["line"], region=data["region"])
+    # Positional, in the fields' order: a warm plan makes one per manifest.
+    return ValidJob(data["name"], manifest, data["document"], data["source"], data["file"],
+                    data["line"], data["region"],
+                    memo if isinstance(memo, str) and memo.startswith(key) else None, origins)
 
 
 def _problem_from_json(data: dict[str, Any]) -> Problem:
