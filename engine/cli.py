@@ -340,7 +340,8 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
 @main.command()
 @click.argument("folder", default="rollouts", type=click.Path(path_type=Path))
 @click.option("--watch", is_flag=True, help="Refresh until no rollout is rolling out.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+@click.option("--interval", type=click.FloatRange(min=0.1, max=3600), default=5.0,
+              show_default=True,
               help="Seconds between refreshes with --watch.")
 @click.option("--output", "-o", type=OUTPUTS, default="text", show_default=True)
 @aws_options(ledger=False)

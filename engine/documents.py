@@ -54,6 +54,9 @@ def _read_document_file(name: str, base: Path, repo_root: Path,
                         deps: list[tuple[str, str | None]]) -> tuple[str | None, list[Finding]]:
     """The text of a document file inside the repository; ``deps`` records what was read."""
     path = ("documentFile",)
+    if not name.strip():
+        return None, [Finding(path, "documentFile is empty: name a JSON file beside the "
+                                    "manifest")]
     if Path(name).is_absolute():
         return None, [Finding(path, "documentFile must be a path relative to the manifest, "
                                     "inside the repository")]

@@ -103,6 +103,9 @@ class SavedPlan:
 
 
 def save_plan(path: Path, folder: Path, plan: Plan, *, prune: bool) -> None:
+    if path.resolve().is_relative_to(folder.resolve()):
+        raise BadPlanFile(f"{path} is inside the rollouts folder {folder}, where it would be "
+                          "read as a manifest (or overwrite one): save the plan outside it")
     try:
         path.write_text(SavedPlan.of(plan, folder, prune=prune).to_json())
     except OSError as exc:

@@ -125,3 +125,26 @@ def test_plan__list_form_tag_with_null_value__is_dropped_not_sent_empty(
     (change,) = sandbox_json("plan")["changes"]
     tags = {t["Key"]: t["Value"] for t in change["request"]["tags"]}
     assert "team" not in tags and tags["kept"] == ""
+
+
+def test_plan__out_inside_the_rollouts_folder__refused_and_no_manifest_touched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    from .conftest import make_repo
+
+    root = make_repo(tmp_path, {"a.yaml": OK + "document: {a: 1}\n"})
+    monkeypatch.chdir(tmp_path)
+    before = (root / "a.yaml").read_text()
+    done = CliRunner().invoke(main, ["plan", "--sandbox", "--out", "rollouts/a.yaml",
+                                     "-o", "json"])
+    body = json.loads(done.output)
+    assert done.exit_code == 1 and body["error"]["code"] == "PLAN_ERROR", body
+    assert (root / "a.yaml").read_text() == before
+
+
+def test_validate__empty_document_file_name__says_so(write_tree: Tree) -> None:
+    out = _validate_json(write_tree({"a.yaml": OK + "documentFile: ''\n"}))
+    assert any(d["message"].startswith("documentFile is empty") for d in out["error"]["details"])
