@@ -246,11 +246,35 @@ def _plan_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[R
         out.actions.append(Halt(d, changes.ref(job), reason,
                                 cancel=d.wave is not None and d.wave.on_failure == "cancel"
                                 and job.active))
+    out.notes.extend(_stuck(steps))
     out.waves.extend(steps)
     # One rollout, however many waves: unchanged once, and only if nothing is done to it.
     del out.unchanged[unchanged:]
     if len(out.actions) == actions:
         out.unchanged.append(waves[0].desired.name)
+
+
+def _stuck(steps: list[WaveStep]) -> list[str]:
+    """Notes for a gate that waits on what cannot come: counts of a job that has finished,
+    or an alarm CloudWatch does not have."""
+    notes = []
+    for step in steps:
+        reading, job = step.reading, step.job
+        if step.state != "waiting" or reading is None or job is None:
+            continue
+        wave = step.desired.wave.name if step.desired.wave else step.desired.name
+        counts = [c for c in reading.conditions if not c.holds
+                  and c.name in ("minSucceeded", "maxFailedPercent", "completed")]
+        if counts and not job.active:
+            notes.append(f"{step.desired.name}: the gate of wave {wave} can never pass: its "
+                         f"job {job.job_id} is {job.status} ({counts[0].why}); change the "
+                         "gate, or add rerun: N to roll the rollout out again")
+        for c in reading.conditions:
+            if c.name.startswith("alarm:") and c.have == "not found":
+                notes.append(f"{step.desired.name}: the gate of wave {wave} waits for the "
+                             f"CloudWatch alarm {c.name.removeprefix('alarm:')}, which this "
+                             "account and region do not have")
+    return notes
 
 
 def _renamed_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[RemoteJob]

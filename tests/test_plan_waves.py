@@ -259,3 +259,13 @@ def test_waves__ring_passes_while_canary_still_runs__all_waits(tmp_path: Path) -
                    now=NOW, alarms={"crash": "OK"})
     assert plan.actions == ()
     assert _states(plan)[1] == ("ring", "waiting", "canary still running")
+
+
+def test_waves__gate_that_can_never_pass__says_so_in_a_note(tmp_path: Path) -> None:
+    desired = _waves(tmp_path)
+    finished = _running(desired[0], succeeded=1, status=COMPLETED)
+    plan = plan_of(desired, finished, now=NOW, alarms={})
+    assert _states(plan)[0][1] == "waiting"
+    assert any("the gate of wave canary can never pass" in n and "COMPLETED" in n
+               for n in plan.notes), plan.notes
+    assert any("waits for the CloudWatch alarm crash" in n for n in plan.notes), plan.notes
