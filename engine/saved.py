@@ -145,7 +145,8 @@ def check_folder(saved: SavedPlan, here: Path | None) -> None:
     if not made.is_dir():
         raise BadPlanFile(f"the saved plan was made of {made}, which is no folder here; run "
                           "apply FILE in the checkout that made it, or plan again")
-    if here is not None and here.resolve() != made.resolve():
+    # A plan of a subfolder (plan rollouts/firmware --out) is of this checkout too.
+    if here is not None and not made.resolve().is_relative_to(here.resolve()):
         raise BadPlanFile(f"the saved plan was made of {made}, not of {here.resolve()} (the "
                           "rollouts folder here); run apply FILE in the checkout that made it, "
                           "or plan again here")

@@ -148,3 +148,22 @@ def test_plan__out_inside_the_rollouts_folder__refused_and_no_manifest_touched(
 def test_validate__empty_document_file_name__says_so(write_tree: Tree) -> None:
     out = _validate_json(write_tree({"a.yaml": OK + "documentFile: ''\n"}))
     assert any(d["message"].startswith("documentFile is empty") for d in out["error"]["details"])
+
+
+def test_apply__saved_plan_of_a_subfolder__applies_in_its_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    from .conftest import make_repo
+
+    make_repo(tmp_path, {"fw/a.yaml": OK + "document: {a: 1}\n"})
+    monkeypatch.chdir(tmp_path)
+    saved = tmp_path / "plan.json"
+    made = CliRunner().invoke(main, ["plan", "rollouts/fw", "--sandbox", "--out", str(saved)])
+    assert made.exit_code == 0, made.output
+    done = CliRunner().invoke(main, ["apply", str(saved), "--sandbox", "-o", "json"])
+    body = json.loads(done.output)
+    assert done.exit_code == 0 and body["success"] is True, body
+    assert [c["action"] for c in body["data"]["changes"]] == ["create"]

@@ -203,8 +203,5 @@ class Config(ApiModel):
     )
 
 
-# Keys of the manifest that are not CreateJob parameters.
-CONVENIENCE_KEYS = frozenset({"name", "region", "documentFile", "rerun", "waves", "promoted",
-                              "onFailure"})
 # The keys of a wave that are not CreateJob parameters.
 WAVE_KEYS = frozenset({"name", "gate"})
