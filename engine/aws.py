@@ -291,6 +291,23 @@ class IotApi:
                                                      "Values": [tag_value]}])
                 for item in page.get("ResourceTagMappingList", [])}
 
+    def thing_count(self, query: str) -> int:
+        """Things of the Fleet Indexing index AWS_Things that match ``query`` (GetStatistics;
+        an account without thing indexing answers an error)."""
+        answer = self.call("GetStatistics", indexName="AWS_Things", queryString=query)
+        return int(answer.get("statistics", {}).get("count", 0))
+
+    def things_in_group(self, group: str, *, cap: int) -> tuple[int, bool]:
+        """Things in a thing group and its child groups (ListThingsInThingGroup, recursive,
+        paged), read up to ``cap``: the count, and whether it is all of them."""
+        seen = 0
+        for page in self._pages("ListThingsInThingGroup", thingGroupName=group,
+                                recursive=True, maxResults=PAGE_SIZE):
+            seen += len(page.get("things", []))
+            if seen >= cap and page.get("nextToken"):
+                return seen, False
+        return seen, True
+
     def alarm_states(self, names: Collection[str]) -> dict[str, str]:
         """The state (OK, ALARM, INSUFFICIENT_DATA) of each named CloudWatch alarm, metric or
         composite, 100 names a call; a name that is no alarm is absent from the answer."""

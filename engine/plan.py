@@ -27,6 +27,7 @@ from engine.facts import (
 )
 from engine.history import History
 from engine.remote import RemoteJob
+from engine.review.figures import Review
 from engine.rollouts import (
     Region,
     Rollout,
@@ -54,6 +55,8 @@ class Plan:
     # region -> jobId -> status@lastUpdatedAt of every remote job the actions depend on
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
     waves: tuple[WaveStep, ...] = ()  # where each rollout in waves stands
+    # Review figures by change and wave (engine.review.attach): informational, never saved.
+    reviews: dict[str, Review] = field(default_factory=dict)
 
     @property
     def changes(self) -> tuple[Action, ...]:

@@ -26,6 +26,7 @@ from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
 from engine.loader.tree import top_of
 from engine.plan import Plan, build_plan
+from engine.reach import not_read, read_reach
 from engine.remote import (
     RemoteState,
     list_region,
@@ -33,6 +34,7 @@ from engine.remote import (
     read_running_tags,
     reread_tags,
 )
+from engine.review.attach import reviewed, wanted
 from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
 from engine.schema.constraints import REGION_PATTERN
 from engine.status import RolloutStatus, current_job, rollout_status
@@ -187,18 +189,19 @@ def scope_of(validation: Validation) -> str:
 
 def plan_folder(folder: Path, connection: Connection, *, ledger: str | None = None,
                 prune: bool = False, now: datetime | None = None,
-                ledger_override: Ledger | None = None) -> PlanRun:
-    """Validate, resolve, read the ledger and AWS, and plan. Raises InvalidManifests."""
+                ledger_override: Ledger | None = None, reach: bool = True) -> PlanRun:
+    """Validate, resolve, read the ledger and AWS, and plan. Raises InvalidManifests.
+    ``reach``: count the targeted thing groups for the review figures (else unread)."""
     try:
         return _plan_folder(folder, connection, ledger=ledger, prune=prune, now=now,
-                            ledger_override=ledger_override)
+                            ledger_override=ledger_override, reach=reach)
     finally:
         gc.unfreeze()  # what desire_all froze: a long-lived caller collects it again
 
 
 def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
                  prune: bool, now: datetime | None,
-                 ledger_override: Ledger | None) -> PlanRun:
+                 ledger_override: Ledger | None, reach: bool = True) -> PlanRun:
     resolved = resolve_folder(folder, connection)
     validation, desired = resolved.validation, resolved.desired
     config = validation.config
@@ -221,9 +224,14 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
         apis[region] = IotApi(replace(connection, region=region))
     scope = scope_of(validation)
     regions = _read_regions(resolved, apis, history, scope, _names_elsewhere(validation, scope))
-    plan = build_plan(resolved.project, regions, history, prune=prune,
-                      now=now or datetime.now(timezone.utc).replace(tzinfo=None))
+    clock = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    plan = build_plan(resolved.project, regions, history, prune=prune, now=clock)
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
+    if not plan.failed:  # the review figures: group sizes read once, then pure arithmetic
+        groups = wanted(plan, regions)
+        counted = read_reach(apis, groups) if reach else not_read(groups)
+        plan = reviewed(plan, regions, counted.counts, now=clock)
+        plan = replace(plan, notes=plan.notes + tuple(counted.notes))
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
                    resolved.commit, regions, stores)
 

@@ -74,7 +74,7 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
-          body: Callable[[PlanRun], None]) -> None:
+          body: Callable[[PlanRun], None], *, reach: bool = True) -> None:
     """Plan (inside the sandbox if asked) and hand the run to ``body``."""
     from engine.aws import Connection
     from engine.loader.tree import find_repo_root, find_rollouts
@@ -90,7 +90,8 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
         context = simulated(find_repo_root(folder.resolve()))
     with context as box:
         run = plan_folder(folder, connection, ledger=ledger, prune=prune, now=now(),
-                          ledger_override=box.ledger if box is not None else None)
+                          ledger_override=box.ledger if box is not None else None,
+                          reach=reach)
         body(run)
 
 
@@ -103,9 +104,12 @@ def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: s
 @click.option("--prune", is_flag=True,
               help="Show the cancels of orphans (active jobs of this project whose rollout "
                    "left git) that apply --prune would make; plan itself never writes.")
+@click.option("--no-reach", is_flag=True,
+              help="Do not count the things of targeted thing groups (the review figures' "
+                   "reach): no GetStatistics or ListThingsInThingGroup call.")
 @aws_options()
 def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, prune: bool,
-         region: str | None, profile: str | None, endpoint_url: str | None,
+         no_reach: bool, region: str | None, profile: str | None, endpoint_url: str | None,
          ledger: str | None, sandbox: bool) -> None:
     """Show which API calls would bring AWS IoT to the manifests. Writes nothing to AWS."""
     from engine.saved import save_plan
@@ -119,7 +123,8 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
         result["run"] = run
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show,
+              reach=not no_reach)
     run: PlanRun = result["run"]
     if run.plan.failed:
         sys.exit(1)
@@ -135,10 +140,13 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 @click.option("--prune", is_flag=True,
               help="Cancel orphans: active jobs of this project whose rollout left git.")
 @click.option("--output", "-o", type=PLAN_OUTPUTS, default="text", show_default=True)
+@click.option("--no-reach", is_flag=True,
+              help="Do not count the things of targeted thing groups (the review figures' "
+                   "reach): no GetStatistics or ListThingsInThingGroup call.")
 @aws_options()
 def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
-          output: str, region: str | None, profile: str | None, endpoint_url: str | None,
-          ledger: str | None, sandbox: bool) -> None:
+          output: str, no_reach: bool, region: str | None, profile: str | None,
+          endpoint_url: str | None, ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
     from engine.saved import check_folder, check_saved, load_saved
     from engine.workflow import apply_run
@@ -179,5 +187,6 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
         status["code"] = 0 if all(o.ok for o in outcomes) else 1
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, act,
+              reach=not no_reach)
     sys.exit(status.get("code", 1))

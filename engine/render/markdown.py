@@ -18,7 +18,8 @@ from engine.actions import Action, Conflict, Update
 from engine.apply import Outcome
 from engine.errors import Problem
 from engine.plan import Plan
-from engine.render.plan import Report, explanation, summary_text
+from engine.render.plan import Report, explanation, review, summary_text
+from engine.review.figures import Review, wave_key
 
 MARKER = "<!-- iot-rollouts:plan -->"
 GITHUB_LIMIT = 65_536
@@ -77,6 +78,13 @@ def _details(action: Action, outcome: Outcome | None) -> str:
     return "\n".join(parts)
 
 
+def _figure_cells(figures: Review | None) -> str:
+    """The review columns of a row: reach, time to notify all, failures that abort."""
+    if figures is None:
+        return " |  | "
+    return " | ".join(inline(cell) for cell in figures.cells())
+
+
 def _short(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
 
@@ -127,25 +135,28 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     head = [MARKER, heading(plan, outcomes), "", *failures(plan, outcomes),
             f"Project: {inline(plan.project)}", ""]
     if plan.actions:
-        head += ["| | action | rollout | job id | region | manifest |",
-                 "|---|---|---|---|---|---|"]
+        head += ["| | action | rollout | job id | region | manifest | reach | time | "
+                 "aborts after |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for action in plan.actions:
             symbol = action.symbol.replace("-", "\\-").replace("+", "\\+").replace(
                 ">", "&gt;")
             head.append(f"| {symbol} | {action.verb} | {inline(action.name)} | "
                         f"{inline(action.job_id)} | {inline(action.region)} | "
-                        f"{inline(action.source or '')} |")
+                        f"{inline(action.source or '')} | "
+                        f"{_figure_cells(review(plan, action))} |")
         head.append("")
     elif not plan.orphans:
         head += ["No changes: AWS IoT matches the manifests.", ""]
     if plan.waves:
-        head += ["**Waves**", "", "| rollout | wave | job id | state | why |",
-                 "|---|---|---|---|---|"]
+        head += ["**Waves**", "", "| rollout | wave | job id | state | why | reach | time | "
+                 "aborts after |", "|---|---|---|---|---|---|---|---|"]
         for step in plan.waves:
             wave = step.desired.wave.name if step.desired.wave else ""
             job = step.job.job_id if step.job else "-"
+            figures = plan.reviews.get(wave_key(step.desired.region, step.desired.job_id))
             head.append(f"| {inline(step.desired.name)} | {inline(wave)} | {inline(job)} | "
-                        f"{step.state} | {inline(step.reason)} |")
+                        f"{step.state} | {inline(step.reason)} | {_figure_cells(figures)} |")
         head.append("")
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]

@@ -26,6 +26,7 @@ from engine.apply import Outcome
 from engine.plan import Plan
 from engine.render.brief import brief
 from engine.render.safe import clean_text
+from engine.review.figures import Review, action_key, wave_key
 
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "rename": "cyan",
            "adopt": "blue", "cancel": "red", "halt": "red", "conflict": "red"}
@@ -74,15 +75,28 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
     return {
         "project": plan.project,
         "summary": plan.summary(),
-        "changes": [change_json(a, by_action.get(id(a)) if outcomes is not None else None)
+        "changes": [_reviewed(change_json(a, by_action.get(id(a)) if outcomes is not None
+                                          else None), review(plan, a))
                     for a in plan.actions],
         "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
                      "source": o.source} for o in plan.orphans],
-        "waves": [step.as_dict() for step in plan.waves],
+        "waves": [_reviewed(step.as_dict(), plan.reviews.get(
+            wave_key(step.desired.region, step.desired.job_id))) for step in plan.waves],
         "notes": report.notes(plan),
         "errors": list(plan.errors),
         "apiCalls": report.api_calls,
     }
+
+
+def review(plan: Plan, action: Action) -> Review | None:
+    """The review figures of a change, where the plan has them."""
+    return plan.reviews.get(action_key(action.verb, action.region, action.job_id))
+
+
+def _reviewed(entry: dict[str, Any], figures: Review | None) -> dict[str, Any]:
+    if figures is not None:
+        entry["review"] = figures.as_json()
+    return entry
 
 
 def _value(value: Any) -> str:
@@ -133,6 +147,9 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
                 f"({clean_text(action.job_id)}, {action.region})  "
                 f"{clean_text(action.source or '')}")
         lines.append(click.style(head, fg=COLOURS[action.verb]) if colour else head)
+        figures = review(plan, action)
+        if figures is not None:
+            lines.append(f"      {clean_text(figures.short)}")
         why = explanation(action)
         if why:
             lines.append(f"      {clean_text(why)}")
@@ -180,6 +197,10 @@ def wave_table(plan: Plan) -> list[str]:
              step.job.job_id if step.job else "-", step.state, step.reason)
             for step in plan.waves]
     widths = [max(len(clean_text(r[i])) for r in rows) for i in range(4)]
+    figures = [plan.reviews.get(wave_key(step.desired.region, step.desired.job_id))
+               for step in plan.waves]
     return [" ".join(clean_text(cell).ljust(width) for cell, width in zip(row, widths,
                                                                           strict=False))
-            + f" {clean_text(row[4])}" for row in rows]
+            + f" {clean_text(row[4])}"
+            + (f" ({clean_text(f.short)})" if f is not None else "")
+            for row, f in zip(rows, figures, strict=True)]

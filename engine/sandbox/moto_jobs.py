@@ -16,7 +16,9 @@
 - the Resource Groups Tagging API's GetResources lists IoT jobs for
   ``ResourceTypeFilters=["iot:job"]``, filtered by ``TagFilters`` and paged by
   ``ResourcesPerPage`` (1 to 100, default 50) and ``PaginationToken`` (moto's tagging API
-  knows no IoT jobs).
+  knows no IoT jobs);
+- thing group sizes (GetStatistics, ListThingsInThingGroup, dynamic groups): in
+  ``moto_groups``, installed here.
 
 ``set_job_status`` lets tests and the sandbox move a job to IN_PROGRESS, COMPLETED or
 CANCELED, as devices and AWS would; ``throttle`` refuses calls above a rate per operation with
@@ -355,7 +357,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    for name, handler in _HANDLERS.items():
+    from engine.sandbox.moto_groups import HANDLERS as GROUP_HANDLERS
+
+    for name, handler in {**_HANDLERS, **GROUP_HANDLERS}.items():
         setattr(IoTResponse, name, _throttled(name, handler))
     ResourceGroupsTaggingAPIResponse.get_resources = _throttled(  # type: ignore[method-assign]
         "get_resources", _get_resources)

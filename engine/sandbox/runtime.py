@@ -96,7 +96,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     from moto import mock_aws
     from moto.iot.models import iot_backends
 
-    from engine.sandbox import devices, moto_jobs, state
+    from engine.sandbox import devices, moto_groups, moto_jobs, state
 
     moto_jobs.install()
     now = clock() if simulate else None
@@ -105,7 +105,9 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
     state_path = folder / "state.json"
-    with (folder / "lock").open("w") as lock, mock_aws():
+    # Its thing groups hold the devices its jobs count, for the plan's reach as for status.
+    with (folder / "lock").open("w") as lock, mock_aws(), \
+            moto_groups.sized_groups(moto_jobs.DEVICES_PER_GROUP):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if state_path.exists():
             saved = _load_state(state_path)
