@@ -81,7 +81,7 @@ def _details(action: Action, outcome: Outcome | None) -> str:
 def _figure_cells(figures: Review | None) -> str:
     """The review columns of a row: reach, time to notify all, failures that abort."""
     if figures is None:
-        return " |  | "
+        return "- | - | -"
     return " | ".join(inline(cell) for cell in figures.cells())
 
 
@@ -135,28 +135,32 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     head = [MARKER, heading(plan, outcomes), "", *failures(plan, outcomes),
             f"Project: {inline(plan.project)}", ""]
     if plan.actions:
-        head += ["| | action | rollout | job id | region | manifest | reach | time | "
-                 "aborts after |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+        figured = bool(plan.reviews)  # the review columns, where the plan has figures
+        head += ["| | action | rollout | job id | region | manifest |"
+                 + (" reach | time | aborts after |" if figured else ""),
+                 "|---|---|---|---|---|---|" + ("---|---|---|" if figured else "")]
         for action in plan.actions:
             symbol = action.symbol.replace("-", "\\-").replace("+", "\\+").replace(
                 ">", "&gt;")
             head.append(f"| {symbol} | {action.verb} | {inline(action.name)} | "
                         f"{inline(action.job_id)} | {inline(action.region)} | "
-                        f"{inline(action.source or '')} | "
-                        f"{_figure_cells(review(plan, action))} |")
+                        f"{inline(action.source or '')} |"
+                        + (f" {_figure_cells(review(plan, action))} |" if figured else ""))
         head.append("")
     elif not plan.orphans:
         head += ["No changes: AWS IoT matches the manifests.", ""]
     if plan.waves:
-        head += ["**Waves**", "", "| rollout | wave | job id | state | why | reach | time | "
-                 "aborts after |", "|---|---|---|---|---|---|---|---|"]
+        figured = bool(plan.reviews)
+        head += ["**Waves**", "", "| rollout | wave | job id | state | why |"
+                 + (" reach | time | aborts after |" if figured else ""),
+                 "|---|---|---|---|---|" + ("---|---|---|" if figured else "")]
         for step in plan.waves:
             wave = step.desired.wave.name if step.desired.wave else ""
             job = step.job.job_id if step.job else "-"
             figures = plan.reviews.get(wave_key(step.desired.region, step.desired.job_id))
             head.append(f"| {inline(step.desired.name)} | {inline(wave)} | {inline(job)} | "
-                        f"{step.state} | {inline(step.reason)} | {_figure_cells(figures)} |")
+                        f"{step.state} | {inline(step.reason)} |"
+                        + (f" {_figure_cells(figures)} |" if figured else ""))
         head.append("")
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
