@@ -58,13 +58,20 @@ class Reach:
                    "+".join(sources) or "things", continuous)
 
     @property
-    def text(self) -> str:
+    def counted(self) -> str:
         """"301 devices", "at least 10,000 devices", "reach unknown"."""
         if self.count is None:
             return "reach not read" if self.source == NOT_READ else "reach unknown"
         plural = "" if self.count == 1 else "s"
-        said = f"{'' if self.exact else 'at least '}{self.count:,} device{plural}"
-        return f"{said} now, and every thing that joins" if self.continuous else said
+        return f"{'' if self.exact else 'at least '}{self.count:,} device{plural}"
+
+    @property
+    def text(self) -> str:
+        """``counted``, and for a continuous job: "40 devices now, and every thing that
+        joins"."""
+        if self.continuous and self.count is not None:
+            return f"{self.counted} now, and every thing that joins"
+        return self.counted
 
     def as_json(self) -> dict[str, Any]:
         return {"count": self.count, "exact": self.exact, "source": self.source,
@@ -104,15 +111,7 @@ class Figures:
     def short(self) -> str:
         """The change's line: "reaches 301 devices in about 2 min; aborts after 16
         failures"."""
-        if self.reach.count is None:
-            return f"{self.reach.text}{f' ({self.problem})' if self.problem else ''}"
-        head = f"reaches {self.reach.text}"
-        if self.timeline is not None:
-            when = self.timeline.text
-            head += f" in {when}" if not when.startswith("reaches") else f"; {when}"
-        elif self.problem:
-            head += f" ({self.problem})"
-        return f"{head}; {self.abort_text}"
+        return _line(self, self.time_text, self.abort_text)
 
     def as_json(self) -> dict[str, Any]:
         timeline = self.timeline
@@ -150,8 +149,7 @@ class Review:
         counted = all(f.abort_text.startswith("aborts after ") for f in (before, after))
         abort = (f"aborts after {_moved(_abort_cell(before), _abort_cell(after))}" if counted
                  else _moved(before.abort_text, after.abort_text))
-        return (f"reaches {after.reach.text} in "
-                f"{_moved(before.time_text, after.time_text)}; {abort}")
+        return _line(after, _moved(before.time_text, after.time_text), abort)
 
     def cells(self) -> tuple[str, str, str]:
         """Reach, time and "aborts after" as table cells: "3 h 10 min -> 45 min"."""
@@ -161,6 +159,20 @@ class Review:
                 else _cell(after.time_text),
                 _moved(_abort_cell(before), _abort_cell(after)) if before
                 else _abort_cell(after))
+
+
+def _line(f: Figures, time_text: str, abort_text: str) -> str:
+    reach = f.reach
+    if reach.count is None:
+        return f"{reach.counted}{f' ({f.problem})' if f.problem else ''}"
+    line = f"reaches {reach.counted}{' now' if reach.continuous else ''}"
+    if f.timeline is not None:
+        line += f" in {time_text}" if not time_text.startswith("reaches") else f"; {time_text}"
+    elif f.problem:
+        line += f" ({f.problem})"
+    if reach.continuous:
+        line += ", and every thing that joins later"
+    return f"{line}; {abort_text}"
 
 
 def _moved(before: str, after: str) -> str:
