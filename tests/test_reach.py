@@ -164,7 +164,8 @@ def test_figures__rate_and_abort__the_short_line() -> None:
     assert f.as_json() == {
         "reach": {"count": 301, "exact": True, "source": INDEXING, "continuous": False},
         "minutesToNotifyAll": 2.0, "notifiedBeforeEnd": None,
-        "abort": [{"failureType": "FAILED", "afterFailures": 16, "ofExecuted": 301}]}
+        "abort": [{"failureType": "FAILED", "afterFailures": 16, "ofExecuted": 301}],
+        "inProgressTimeoutInMinutes": None}
 
 
 def test_figures__end_without_start_time__counted_from_the_plan_clock() -> None:
@@ -276,3 +277,10 @@ def test_reviewed__waves__each_wave_has_figures(tmp_path: Path) -> None:
              for s in plan.waves]
     assert shown == ["reaches 20 devices in about 2 min; no abort criteria",
                      "reaches 5,000 devices in about 5 min; no abort criteria"]
+
+
+def test_figures__in_progress_timeout__in_the_json() -> None:
+    f = figures({"targets": [THING], "timeoutConfig": {"inProgressTimeoutInMinutes": 60}},
+                {}, start=NOW)
+    assert f.as_json()["inProgressTimeoutInMinutes"] == 60
+    assert figures({"targets": [THING]}, {}, start=NOW).timeout_minutes is None

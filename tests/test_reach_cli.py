@@ -43,7 +43,8 @@ def test_plan__group_of_300_and_a_thing__reaches_301(server: str, repo: Path) ->
     assert change["review"] == {
         "reach": {"count": 301, "exact": True, "source": "indexing", "continuous": False},
         "minutesToNotifyAll": 2.0, "notifiedBeforeEnd": None,
-        "abort": [{"failureType": "FAILED", "afterFailures": 16, "ofExecuted": 301}]}
+        "abort": [{"failureType": "FAILED", "afterFailures": 16, "ofExecuted": 301}],
+        "inProgressTimeoutInMinutes": None}
     assert data["apiCalls"]["GetStatistics"] == 1
     assert "ListThingsInThingGroup" not in data["apiCalls"]
     text = rollouts("plan", cwd=repo.parent, server=server).stdout
@@ -90,6 +91,32 @@ def test_plan__no_reach__no_reach_call_and_reach_not_read(server: str, repo: Pat
     assert data["changes"][0]["review"]["reach"]["source"] == "not read"
     text = rollouts("plan", "--no-reach", cwd=repo.parent, server=server).stdout
     assert "reach not read" in text
+    dry = rollouts("apply", "--dry-run", "--no-reach", "-o", "json", cwd=repo.parent,
+                   server=server)
+    calls = json.loads(dry.stdout)["data"]["apiCalls"]
+    assert not {"GetStatistics", "ListThingsInThingGroup"} & set(calls)
+
+
+def test_saved_plan__group_grows_before_apply__not_stale(server: str, repo: Path,
+                                                          tmp_path: Path) -> None:
+    fill_group("fleet", 300)
+    index_things()
+    saved = tmp_path / "plan.json"
+    made = rollouts("plan", "--out", str(saved), cwd=repo.parent, server=server)
+    assert made.returncode == 0, made.stderr
+    assert "review" not in saved.read_text()  # the figures are shown, not saved
+    from moto.iot.models import iot_backends
+
+    from .conftest import ACCOUNT, REGION
+
+    backend = iot_backends[ACCOUNT][REGION]
+    group = next(g for g in backend.thing_groups.values() if g.thing_group_name == "fleet")
+    late = backend.create_thing("late-joiner", None, None)  # type: ignore[arg-type]
+    group.things[late.arn] = late
+    done = rollouts("apply", str(saved), "-o", "json", cwd=repo.parent, server=server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (change,) = json.loads(done.stdout)["data"]["changes"]
+    assert change["outcome"]["ok"] and change["review"]["reach"]["count"] == 302
 
 
 def test_apply_then_rate_edited__update_shows_before_and_after(server: str, repo: Path) -> None:

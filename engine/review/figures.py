@@ -87,6 +87,8 @@ class Figures:
     timeline: Timeline | None
     abort: tuple[AbortFigure, ...]
     problem: str | None = None
+    # An execution in progress this long times out (a TIMED_OUT failure for the criteria).
+    timeout_minutes: int | None = None
 
     @property
     def time_text(self) -> str:
@@ -119,7 +121,8 @@ class Figures:
             else round(timeline.minutes, 1)
         return {"reach": self.reach.as_json(), "minutesToNotifyAll": minutes,
                 "notifiedBeforeEnd": timeline.notified_before_end if timeline else None,
-                "abort": [a.as_review() for a in self.abort]}
+                "abort": [a.as_review() for a in self.abort],
+                "inProgressTimeoutInMinutes": self.timeout_minutes}
 
 
 @dataclass(frozen=True)
@@ -196,16 +199,18 @@ def figures(request: Mapping[str, Any], counts: Mapping[str, TargetCount], *,
     and ``abortConfig``. ``start`` is when it starts without a ``startTime`` (naive: UTC)."""
     reach = Reach.of(request.get("targets") or [], counts,
                      continuous=request.get("targetSelection") == "CONTINUOUS")
+    timeout = (request.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
+    timeout = timeout if isinstance(timeout, int) and not isinstance(timeout, bool) else None
     if reach.count is None:
-        return Figures(reach, None, ())
+        return Figures(reach, None, (), timeout_minutes=timeout)
     try:
         timeline: Timeline | None = minutes_to_notify(
             reach.count, request.get("jobExecutionsRolloutConfig"),
             schedule=request.get("schedulingConfig"), start=start)
         abort = tuple(abort_after(reach.count, request.get("abortConfig")))
     except ValueError as exc:
-        return Figures(reach, None, (), str(exc))
-    return Figures(reach, timeline, abort)
+        return Figures(reach, None, (), str(exc), timeout)
+    return Figures(reach, timeline, abort, timeout_minutes=timeout)
 
 
 def action_key(verb: str, region: str, job_id: str) -> str:
