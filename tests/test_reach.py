@@ -284,3 +284,30 @@ def test_figures__in_progress_timeout__in_the_json() -> None:
                 {}, start=NOW)
     assert f.as_json()["inProgressTimeoutInMinutes"] == 60
     assert figures({"targets": [THING]}, {}, start=NOW).timeout_minutes is None
+
+
+def test_figures__reach_a_floor__time_and_abort_floors_too() -> None:
+    request = {"targets": [GROUP], "jobExecutionsRolloutConfig": {"maximumPerMinute": 100},
+               "abortConfig": {"criteriaList": [
+                   {"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 1,
+                    "minNumberOfExecutedThings": 100}]}}
+    f = figures(request, {GROUP: TargetCount(10_000, False, LISTING)}, start=NOW)
+    assert f.short == ("reaches at least 10,000 devices in at least 1 h 40 min; "
+                       "aborts after at least 100 failures")
+
+
+def test_figures__empty_group__nothing_to_notify() -> None:
+    f = figures({"targets": [GROUP]}, {GROUP: TargetCount(0, True, INDEXING)}, start=NOW)
+    assert f.short == "reaches 0 devices: nothing to notify"
+    assert f.as_json()["minutesToNotifyAll"] == 0.0
+
+
+def test_figures__unreadable_rollout_config__abort_figures_kept_and_why() -> None:
+    request = {"targets": [THING], "schedulingConfig": {"endTime": "2026-03-02T00:00"},
+               "abortConfig": {"criteriaList": [
+                   {"failureType": "FAILED", "action": "CANCEL", "thresholdPercentage": 50,
+                    "minNumberOfExecutedThings": 1}]}}
+    f = figures(request, {}, start=None)  # an end, and no start to count from
+    assert f.timeline is None and f.problem and "start" in f.problem
+    assert f.abort_text == "aborts after 1 failure"
+    assert f.short.startswith("reaches 1 device (")

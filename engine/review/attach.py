@@ -34,7 +34,9 @@ def _requests(plan: Plan, jobs: Mapping[tuple[str, str], RemoteJob]
             detail = job.detail if job is not None else None
             if detail is None or not job or not job.active:
                 continue  # tags only, or a finished job: nothing it does changes
-            yield key, detail, {**detail, **action.fields}, job
+            # DescribeJob always names the targets; the manifest's are the same (immutable).
+            known = {"targets": action.job.request.get("targets"), **detail}
+            yield key, known, {**known, **action.fields}, job
     changed = {a.name for a in plan.actions}
     for step in plan.waves:
         if step.desired.name in changed:

@@ -95,7 +95,10 @@ class Figures:
         """"about 2 h 4 min", "reaches 9,000 of 12,400 before it ends", "unknown"."""
         if self.timeline is None:
             return "unknown"
-        return self.timeline.text
+        text = self.timeline.text
+        # A reach that is a floor ("at least 10,000") makes its time a floor too.
+        return f"at least {text.removeprefix('about ')}" \
+            if not self.reach.exact and text.startswith("about ") else text
 
     @property
     def abort_text(self) -> str:
@@ -103,7 +106,8 @@ class Figures:
         counts = [a.after_failures for a in self.abort if a.after_failures is not None]
         if counts:
             lowest = min(counts)
-            return f"aborts after {lowest:,} failure{'' if lowest == 1 else 's'}"
+            floor = "" if self.reach.exact else "at least "
+            return f"aborts after {floor}{lowest:,} failure{'' if lowest == 1 else 's'}"
         if self.abort:
             return "abort criteria never trip at this reach"
         return "unknown" if self.reach.count is None and self.problem is None \
@@ -169,7 +173,9 @@ def _line(f: Figures, time_text: str, abort_text: str) -> str:
     if reach.count is None:
         return f"{reach.counted}{f' ({f.problem})' if f.problem else ''}"
     line = f"reaches {reach.counted}{' now' if reach.continuous else ''}"
-    if f.timeline is not None:
+    if reach.count == 0 and not reach.continuous:
+        return f"{line}: nothing to notify"
+    if f.timeline is not None and reach.count:
         line += f" in {time_text}" if not time_text.startswith("reaches") else f"; {time_text}"
     elif f.problem:
         line += f" ({f.problem})"
@@ -203,14 +209,19 @@ def figures(request: Mapping[str, Any], counts: Mapping[str, TargetCount], *,
     timeout = timeout if isinstance(timeout, int) and not isinstance(timeout, bool) else None
     if reach.count is None:
         return Figures(reach, None, (), timeout_minutes=timeout)
+    problems: list[str] = []
+    timeline: Timeline | None = None
+    abort: tuple[AbortFigure, ...] = ()
     try:
-        timeline: Timeline | None = minutes_to_notify(
-            reach.count, request.get("jobExecutionsRolloutConfig"),
-            schedule=request.get("schedulingConfig"), start=start)
+        timeline = minutes_to_notify(reach.count, request.get("jobExecutionsRolloutConfig"),
+                                     schedule=request.get("schedulingConfig"), start=start)
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
         abort = tuple(abort_after(reach.count, request.get("abortConfig")))
     except ValueError as exc:
-        return Figures(reach, None, (), str(exc), timeout)
-    return Figures(reach, timeline, abort, timeout_minutes=timeout)
+        problems.append(str(exc))
+    return Figures(reach, timeline, abort, "; ".join(problems) or None, timeout)
 
 
 def action_key(verb: str, region: str, job_id: str) -> str:
