@@ -226,6 +226,15 @@ def test_init__bad_option__config_error(repo: Path, args: list[str], message: st
     assert not (repo / "rollouts").exists()
 
 
+def test_init__empty_directory_argument__usage_error_and_nothing_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = init("", "-o", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "CONFIG_ERROR"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_init__target_is_a_file__one_line_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     result = init(str(tmp_path / "file"))
@@ -234,11 +243,13 @@ def test_init__target_is_a_file__one_line_error(tmp_path: Path) -> None:
                                           "name the repository's folder"]
 
 
-def test_init__a_folder_where_a_file_goes__config_error(repo: Path) -> None:
-    (repo / "rollouts/_config.yaml").mkdir(parents=True)
+def test_init__a_folder_where_a_file_goes__config_error_and_nothing_written(
+        repo: Path) -> None:
+    (repo / "iam/rollouts-apply-trust.json").mkdir(parents=True)
     result = init(str(repo), "--region", "eu-west-1", "-o", "json")
     assert result.exit_code == 1
     assert "a folder is in the place" in json.loads(result.stdout)["error"]["message"]
+    assert not (repo / "rollouts").exists() and not (repo / ".github").exists()
 
 
 def test_repository_constant__is_pyprojects_repository_url() -> None:

@@ -9,8 +9,14 @@ import click
 from engine.cli.common import OUTPUTS, errors_to_exit, main
 
 
+def _not_empty(_ctx: click.Context, _param: click.Parameter, value: str) -> Path:
+    if not value.strip():  # Path("") would be the working folder: refuse to guess
+        raise click.BadParameter("name a folder (or leave DIRECTORY out for this one)")
+    return Path(value)
+
+
 @main.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.argument("directory", default=".", callback=_not_empty)
 @click.option("--force", is_flag=True, help="Overwrite the files that exist already.")
 @click.option("--project", help="The project (tag rollouts:project); default: the GitHub "
                                 "repository's name, else the folder's.")

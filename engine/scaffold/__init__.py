@@ -126,18 +126,22 @@ def init_repository(target: Path, *, force: bool = False, project: str | None = 
 
 def _write(target: Path, root: Path, folder: str, config: str, tokens: dict[str, str],
            github: str | None, force: bool, notes: list[str]) -> list[Placed]:
-    files: list[Placed] = []
+    """Write every file (a folder in the place of one stops it before anything is written)."""
+    planned: list[tuple[str, Kind, str]] = []
     for name, where, kind in _layout(target, root, folder, config):
         if kind == "example" and _has_manifests(root / folder, besides=root / where):
             notes.append(f"{folder}/ holds manifests already: no example written")
             continue
-        files.append(_place(root, where, kind, _render(_template(name), tokens), force))
+        planned.append((where, kind, _render(_template(name), tokens)))
     for role, subject in _subjects(github).items():
         trust = _template("github-oidc-trust.json").replace("SUBJECT", subject)
         where = (target / "iam" / f"rollouts-{role}-trust.json").relative_to(root).as_posix()
-        files.append(_place(root, where, "iam", trust, force))
-    files.append(_ignore_sandbox(root))
-    return files
+        planned.append((where, "iam", trust))
+    for where in [*(p[0] for p in planned), ".gitignore"]:
+        if (root / where).is_dir():
+            raise ConfigError(f"{where}: a folder is in the place of a file init writes; "
+                              "move it away")
+    return [*(_place(root, *p, force) for p in planned), _ignore_sandbox(root)]
 
 
 def _layout(target: Path, root: Path, folder: str,
@@ -158,9 +162,6 @@ def _layout(target: Path, root: Path, folder: str,
 
 def _place(root: Path, where: str, kind: Kind, text: str, force: bool) -> Placed:
     path = root / where
-    if path.is_dir():
-        raise ConfigError(f"{where}: a folder is in the place of a file init writes; "
-                          "move it away")
     existed = path.exists()
     if existed and not force:
         return Placed(where, kind, "kept")
