@@ -69,7 +69,12 @@ def test_init__fresh_git_repo__actionlint_and_validate_pass(repo: Path) -> None:
     config = (repo / "rollouts/_config.yaml").read_text()
     assert "project: fleet-rollouts\n" in config and "region: eu-west-1\n" in config
     assert "\n# ledger: s3://" in config  # the placeholder, commented out
-    for line in command_lines(workflows):  # a `rollouts` line in the scaffold must parse too
+    # Every `rollouts` line that runs for these workflows: theirs, and those of the reusable
+    # workflows they call (this repository's, at the version they pin).
+    called = sorted({REPO / ".github/workflows" / name for _, name, _, _ in calls(workflows)})
+    lines = command_lines(workflows + called)
+    assert {args[0] for _, args in lines} == {"validate", "plan", "apply"}
+    for line in lines:
         parse_with_the_real_cli(*line)
 
 
