@@ -20,8 +20,7 @@ def _not_empty(_ctx: click.Context, _param: click.Parameter, value: str) -> Path
 @click.option("--force", is_flag=True, help="Overwrite the files that exist already.")
 @click.option("--project", help="The project (tag rollouts:project); default: the GitHub "
                                 "repository's name, else the folder's.")
-@click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-              help="Default region of the jobs (else AWS_REGION or AWS_DEFAULT_REGION, "
+@click.option("--region", help="Default region of the jobs (else AWS_REGION or AWS_DEFAULT_REGION, "
                    "else us-east-1).")
 @click.option("--branch", default="main", show_default=True,
               help="The branch whose pushes apply (and that the gates apply every 15 min).")

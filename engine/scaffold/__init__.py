@@ -12,6 +12,7 @@ policies there are copies of the repository's ``iam/`` (a test keeps them equal)
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -31,6 +32,8 @@ from engine.schema.constraints import PROJECT_PATTERN, REGION_PATTERN
 # place it is written in the code; pyproject.toml's [project.urls] says the same (tested).
 REPOSITORY = "iot-rollouts/iot-rollouts"
 DEFAULT_REGION = "us-east-1"
+# Where the region comes from without --region, as for the AWS CLI.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # The GitHub environment whose jobs the apply role trusts (the workflows name it).
 ENVIRONMENT = "rollouts"
 IGNORED = ".rollouts-sandbox/"
@@ -83,10 +86,12 @@ def init_repository(target: Path, *, force: bool = False, project: str | None = 
         raise ConfigError(f"{target}: not a folder; name the repository's folder")
     if project is not None and (not re.match(PROJECT_PATTERN, project) or len(project) > 64):
         raise ConfigError(f"project {project!r}: use 1 to 64 letters, digits, and _ . -")
-    if region is not None and not re.match(REGION_PATTERN, region):
-        raise ConfigError(f"region {region!r}: not a region name such as eu-west-1")
     if not branch.strip() or any(c.isspace() or c in "~^:?*[\\" for c in branch):
         raise ConfigError(f"branch {branch!r}: not a git branch name")
+    region = region or next((os.environ[name] for name in REGION_VARIABLES
+                             if os.environ.get(name)), None)
+    if region is not None and not re.match(REGION_PATTERN, region):
+        raise ConfigError(f"region {region!r}: not a region name such as eu-west-1")
     target = target.resolve()
     root = _git_root(target)
     notes: list[str] = []
