@@ -197,7 +197,9 @@ def wave_table(plan: Plan) -> list[str]:
              step.job.job_id if step.job else "-", step.state, step.reason)
             for step in plan.waves]
     widths = [max(len(clean_text(r[i])) for r in rows) for i in range(4)]
-    figures = [plan.reviews.get(wave_key(step.desired.region, step.desired.job_id))
+    # Figures of the waves still to create (those of a wave that runs are history).
+    figures = [None if step.job is not None else
+               plan.reviews.get(wave_key(step.desired.region, step.desired.job_id))
                for step in plan.waves]
     return [" ".join(clean_text(cell).ljust(width) for cell, width in zip(row, widths,
                                                                           strict=False))

@@ -37,7 +37,9 @@ def _requests(plan: Plan, jobs: Mapping[tuple[str, str], RemoteJob]
             # DescribeJob always names the targets; the manifest's are the same (immutable).
             known = {"targets": action.job.request.get("targets"), **detail}
             yield key, known, {**known, **action.fields}, job
-    changed = {a.name for a in plan.actions}
+    # The waves of a rollout that gets a new or changed job (not one that only halts).
+    changed = {a.name for a in plan.actions if isinstance(a, Create | Replace | Update | Rename
+                                                           | Adopt)}
     for step in plan.waves:
         if step.desired.name in changed:
             yield (wave_key(step.desired.region, step.desired.job_id), None,
