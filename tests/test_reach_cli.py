@@ -178,3 +178,12 @@ def test_plan__waves__each_wave_carries_its_figures(server: str, repo: Path) -> 
     assert counts == [20, 300]
     assert data["changes"][0]["review"]["reach"]["count"] == 20
     assert data["apiCalls"]["GetStatistics"] == 2  # each group once, for change and wave
+
+
+def test_sandbox__groups_hold_40_devices__plan_shows_their_figures(repo: Path) -> None:
+    done = rollouts("plan", "--sandbox", "-o", "json", cwd=repo.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)["data"]
+    reach = data["changes"][0]["review"]["reach"]
+    assert (reach["count"], reach["exact"], reach["source"]) == (41, True, "indexing")
+    assert not [n for n in data["notes"] if n.startswith("reach")]
