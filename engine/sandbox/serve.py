@@ -105,13 +105,14 @@ def save_state(folder: Path) -> int:
 
     regions = {region: export_jobs(ACCOUNT, region)
                for region in list(iot_backends[ACCOUNT].keys())}
-    body = {"version": 1, "regions": {r: jobs for r, jobs in regions.items() if jobs}}
+    kept = {r: jobs for r, jobs in regions.items() if jobs}
+    body = {"version": 1, "regions": kept}
     with _locked(folder):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
         with os.fdopen(fd, "w") as handle:
             json.dump(body, handle, indent=1, default=str)
         os.replace(tmp, folder / STATE_FILE)
-    return sum(len(jobs) for jobs in body["regions"].values())
+    return sum(len(jobs) for jobs in kept.values())
 
 
 class _locked:
@@ -182,7 +183,8 @@ def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
     thread = threading.Thread(target=server.serve_forever, name="sandbox-serve", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]
-    endpoint = Endpoint(f"http://{bound_host}:{bound_port}", server, thread, app, state)
+    shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+    endpoint = Endpoint(f"http://{shown}:{bound_port}", server, thread, app, state)
     if step_seconds > 0:
         endpoint.stepper = threading.Thread(
             target=_step_devices, args=(app, step_seconds, endpoint.stopping),
