@@ -42,7 +42,8 @@ def _job(i: int) -> dict[str, object]:
     else:
         job.update(document=f'{{"operation": "update", "version": "1.{i}.0", "size": 1e{i % 9}}}')
     if kind == 3:
-        job.update(schedulingConfig={"startTime": "2030-01-01T00:00", "endTime": "2030-01-02T00:00"})
+        job.update(schedulingConfig={"startTime": "2030-01-01T00:00",
+                                     "endTime": "2030-01-02T00:00"})
     if kind == 4:
         job.update(description=f"job {i}", tags=[{"Key": "team", "Value": f"t{i % 7}"}],
                    abortConfig={"criteriaList": [{"failureType": "ALL", "action": "CANCEL",
