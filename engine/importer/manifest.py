@@ -74,7 +74,10 @@ def manifest_fields(job: FoundJob, *, account: str, region: str, region_key: boo
     fields: dict[str, Any] = clean({k: d[k] for k in REQUEST_FIELDS if k in d})
     prefix = f"arn:{partition(region)}:iot:{region}:{account}:"
     fields["targets"] = [t.removeprefix(prefix) for t in d.get("targets") or []]
-    if not explicit:
+    if explicit:
+        for key, default in API_DEFAULTS.items():
+            fields.setdefault(key, default)
+    else:
         for key, default in API_DEFAULTS.items():  # what AWS assumes when it is left out
             if fields.get(key) == default:
                 del fields[key]

@@ -13,7 +13,7 @@ from typing import Any
 from engine.aws import Connection, profile_region
 from engine.desired import DesiredJob, NoHashes, desire
 from engine.errors import RolloutsError
-from engine.facts import ACTIVE, TAG_NAME, TAG_PROJECT
+from engine.facts import ACTIVE, DELETION_IN_PROGRESS, TAG_NAME, TAG_PROJECT
 from engine.importer.manifest import (
     FoundJob,
     against_defaults,
@@ -91,6 +91,8 @@ def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (
                for job_id in unknown]
     if not all_active:
         reasons += [f"job {p.job_id} is {p.reason}: it is not imported" for p in passed]
+    reasons += [f"job {job.job_id} is being deleted: it is not imported"
+                for job in found if job.status == DELETION_IN_PROGRESS]
     order = {job.job_id: i for i, job in enumerate(listed)}
     found.sort(key=lambda j: order[j.job_id])
     target = (out or resolved.validation.root)
@@ -206,7 +208,9 @@ def _check(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
     for job in found:
         valid = by_id.get(job.job_id)
         if valid is None:
-            continue  # its problems are listed
+            problems.append(f"{display_name(files[job.job_id])}: the manifest of job "
+                            f"{job.job_id} does not validate; please report this")
+            continue
         d = desire(valid, project=resolved.project, account=resolved.account,
                    region=valid.region or region, commit=None, hashes=NoHashes())
         problems += [f"{p.file}:{p.line}: {p.path}: {p.message}"
