@@ -258,3 +258,36 @@ def test_import__sandbox__job_made_by_hand_adopted_then_in_sync(
     assert [c["action"] for c in first["changes"]] == ["adopt"]
     sandbox_json("apply", "--auto-approve")
     assert sandbox_json("plan")["changes"] == []
+
+
+def test_import__other_region__manifest_names_it_and_plan_adopts(repo: Path) -> None:
+    import boto3
+
+    boto3.client("iot", region_name="us-east-1").create_job(
+        jobId="east", targets=["arn:aws:iot:us-east-1:123456789012:thing/e"],
+        document='{"op": "east"}')
+    body = run("import", "east", "--region", "us-east-1", "--folder", str(repo),
+               "--out", str(repo / "east"))
+    assert body["success"], body
+    text = (repo / "east" / "east.yaml").read_text()
+    assert "region: us-east-1\n" in text and "  - thing/e\n" in text
+    first = plan(repo, f"file://{repo.parent / 'ledger.json'}")
+    assert [(c["action"], c["region"]) for c in first["changes"]] == [("adopt", "us-east-1")]
+
+
+def test_plan__pinned_s3_source_job_whose_document_aws_returns__adopted_not_conflict(
+        tmp_path: Path) -> None:
+    """AWS's GetJobDocument answers the content it read from the documentSource: the
+    manifest names the source, so the content is not compared."""
+    from engine.actions import Adopt
+
+    from .factories import desired_jobs, plan_of, remote_job
+
+    (d,) = desired_jobs(tmp_path, {"fw.yaml": "jobId: fw\ntargets: [thing/a]\n"
+                                   "documentSource: https://s3.amazonaws.com/b/fw.json\n"})
+    job = remote_job("fw", tags={}, document='{"op": "from s3"}',
+                     detail={"jobId": "fw", "jobArn": ARN + "job/fw", "targets": [ARN + "thing/a"],
+                             "targetSelection": "SNAPSHOT",
+                             "documentSource": "https://s3.amazonaws.com/b/fw.json"})
+    (action,) = plan_of([d], job).actions
+    assert isinstance(action, Adopt)
