@@ -26,8 +26,10 @@ from engine.cli.common import OUTPUTS, aws_options, errors_to_exit, fail, main, 
 def import_(job_ids: tuple[str, ...], all_active: bool, out: Path | None, folder: Path,
             output: str, region: str | None, profile: str | None,
             endpoint_url: str | None, sandbox: bool) -> None:
-    """Write a manifest for each existing job, its jobId pinned, so that the next plan
-    adopts it (@ adopt: TagResource with the tool's tags) and changes nothing else.
+    """Write manifests for jobs that already run, so the next plan adopts them.
+
+    One manifest per job, its jobId pinned: the next plan shows it as @ adopt
+    (TagResource with the tool's tags) and nothing else.
 
     A finished job (COMPLETED, CANCELED) is imported as a finished revision: adopted and
     recorded in the ledger, never run again. A job of another project, or one already
