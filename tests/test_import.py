@@ -291,3 +291,12 @@ def test_plan__pinned_s3_source_job_whose_document_aws_returns__adopted_not_conf
                              "documentSource": "https://s3.amazonaws.com/b/fw.json"})
     (action,) = plan_of([d], job).actions
     assert isinstance(action, Adopt)
+
+
+def test_import__refused_in_text__each_reason_once_on_stderr(repo: Path) -> None:
+    done = CliRunner().invoke(main, ["import", "nope-1", "nope-2", "--folder", str(repo)])
+    assert done.exit_code == 1
+    lines = done.output.splitlines()
+    assert lines == ["error: no job nope-1 in account 123456789012, region eu-west-1",
+                     "error: no job nope-2 in account 123456789012, region eu-west-1",
+                     "error: nothing was written (2 problems above)"]

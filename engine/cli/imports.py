@@ -55,10 +55,12 @@ def import_(job_ids: tuple[str, ...], all_active: bool, out: Path | None, folder
                 result = import_jobs(root, connection, job_ids, all_active=all_active,
                                      out=out)
         except ImportRefused as exc:
-            if output != "json":
+            message = str(exc)
+            if output != "json" and len(exc.reasons) > 1:
                 for reason in exc.reasons:
                     click.echo(f"error: {reason}", err=True)
-            fail(exc.code, str(exc), output, [{"message": r} for r in exc.reasons])
+                message = f"nothing was written ({len(exc.reasons)} problems above)"
+            fail(exc.code, message, output, [{"message": r} for r in exc.reasons])
     if output == "json":
         click.echo(envelope.success({
             "project": result.project, "region": result.region,
