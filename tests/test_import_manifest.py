@@ -80,6 +80,7 @@ def test_manifest__document_not_an_object__kept_as_json_text() -> None:
     ("x" * 64, {}, "x" * 55, "x" * 55),
     ("_hidden", {}, "_hidden", "job_hidden"),
     ("gateway-fw-1a2b3c4d", {"rollouts:name": "gateway-fw"}, "gateway-fw", "gateway-fw"),
+    ("odd-1", {"rollouts:name": "../../etc/passwd"}, "odd-1", "odd-1"),
 ])
 def test_manifest__name_and_file__from_the_job(job_id: str, tags: dict[str, str], name: str,
                                                stem: str) -> None:

@@ -36,6 +36,7 @@ REQUEST_FIELDS = ("description", "targets", "targetSelection", "jobTemplateArn",
                   "abortConfig", "jobExecutionsRetryConfig", "timeoutConfig",
                   "schedulingConfig", "namespaceId", "destinationPackageVersions")
 NAME_MAX = 55
+_NAME = re.compile(r"[a-zA-Z0-9_-]{1,55}")
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,12 @@ class FoundJob:
 
 
 def rollout_name(job: FoundJob) -> str:
-    """The rollout's name: the first version's name tag, else the jobId (55 at most)."""
-    return job.tags.get(TAG_NAME) or job.job_id[:NAME_MAX]
+    """The rollout's name: the first version's name tag where it is a name, else the jobId
+    (55 characters at most). Either is safe as a file name."""
+    tagged = job.tags.get(TAG_NAME) or ""
+    if _NAME.fullmatch(tagged):
+        return tagged
+    return job.job_id[:NAME_MAX]
 
 
 def file_stem(name: str) -> str:
