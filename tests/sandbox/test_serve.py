@@ -143,3 +143,16 @@ def test_serve__step__devices_move_without_anyone_looking(tmp_path: Path) -> Non
         assert details["numberOfQueuedThings"] < 40
     finally:
         assert server.stop()[0] == 0
+
+
+def test_serve__import_through_endpoint_url__plan_adopts(served: Served, tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    root = make_repo(tmp_path / "repo", {})
+    client("iot", served.url).create_job(  # type: ignore[attr-defined]
+        jobId="by-hand", targets=[f"arn:aws:iot:{REGION}:123456789012:thinggroup/g"],
+        document='{"op": "x"}')
+    done = rollouts("import", "--all", "-o", "json", cwd=root.parent, url=served.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [w["jobId"] for w in json.loads(done.stdout)["data"]["written"]] == ["by-hand"]
+    plan = rollouts("plan", "-o", "json", cwd=root.parent, url=served.url)
+    assert [c["action"] for c in json.loads(plan.stdout)["data"]["changes"]] == ["adopt"]
