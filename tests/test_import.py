@@ -64,6 +64,8 @@ CORPUS: dict[str, dict[str, Any]] = {
     "from-template": {"targets": [ARN + "thinggroup/cams"],
                       "jobTemplateArn": f"arn:aws:iot:{REGION}::jobtemplate/AWS-Run-Command:1.0",
                       "documentParameters": {"command": "systemctl restart agent"}},
+    "from-own-template": {"targets": [ARN + "thing/ot"],
+                          "jobTemplateArn": ARN + "jobtemplate/fw-template"},
     "scheduled": {"targets": [ARN + "thinggroup/night"], "document": '{"op": "n"}',
                   "schedulingConfig": {"startTime": START, "endTime": END,
                                        "endBehavior": "STOP_ROLLOUT", "maintenanceWindows": [
