@@ -99,7 +99,7 @@ def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (
     files, clashes = _places(found, resolved, target)
     if reasons or clashes:
         raise ImportRefused(reasons + clashes)
-    written = _write(found, files, resolved, target, region)
+    written = _write(found, files, resolved, target, region, connection)
     calls: dict[str, int] = {}
     for one in resolved.apis.values():
         for operation, count in one.calls.items():
@@ -150,19 +150,19 @@ def _defaults_at(target: Path) -> dict[str, Any]:
     return merged
 
 
-def _folder_region(resolved: Resolved, connection_region: str | None) -> str | None:
+def _folder_region(resolved: Resolved, connection: Connection) -> str | None:
     """The region a plan of the folder uses when no --region is given."""
     config = resolved.validation.config
     return ((config.region if config else None) or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
-            or profile_region(Connection(region=connection_region)))
+            or profile_region(Connection(profile=connection.profile)))
 
 
 def _write(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
-           target: Path, region: str) -> list[Written]:
+           target: Path, region: str, connection: Connection) -> list[Written]:
     target.mkdir(parents=True, exist_ok=True)
     defaults = _defaults_at(target)
-    region_key = region != _folder_region(resolved, None)
+    region_key = region != _folder_region(resolved, connection)
     day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     made: list[Path] = []
     written: list[Written] = []
