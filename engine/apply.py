@@ -4,14 +4,15 @@ Each action makes exactly the calls the plan showed (``Action.calls``). A failed
 does not stop the others; each action's outcome is reported, and a rerun finishes what is
 left: every handler is safe to run again (a CreateJob that finds its own job, by project
 and spec hash, counts as done; a CancelJob of a job already canceled too). The ledger gets
-a record for every job created and every job canceled.
+a record for every job created, adopted (a ``create`` whose reason is ``adopt``) and
+canceled.
 """
 
 from __future__ import annotations
 
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from typing_extensions import assert_never
@@ -137,6 +138,11 @@ def execute(ctx: Context, action: Action) -> str:
             return "; ".join([*done, _create(ctx, action.job, action.job_id, calls[-1])])
         case Update() | Rename() | Adopt():
             _run(ctx.apis[action.region], action.calls())
+            if isinstance(action, Adopt):
+                # From now on the job is a revision of the rollout: the ledger keeps it from
+                # running again once AWS deletes or purges it, as for a job the tool made.
+                ctx.ledger.append([replace(_created(ctx, action.job, action.job_id),
+                                           reason="adopt")])
             count = len(action.diff)
             past = {"update": "updated", "rename": "renamed", "adopt": "adopted"}[action.verb]
             return f"{past} {action.job_id} ({count} field{'s' if count != 1 else ''})"

@@ -256,6 +256,11 @@ class IotApi:
         for page in self._pages("ListJobs", maxResults=PAGE_SIZE):
             yield from page.get("jobs", [])
 
+    def jobs_in_status(self, status: str) -> Iterator[dict[str, Any]]:
+        """ListJobs' summaries of the jobs in one status (IN_PROGRESS, SCHEDULED, ...)."""
+        for page in self._pages("ListJobs", maxResults=PAGE_SIZE, status=status):
+            yield from page.get("jobs", [])
+
     def describe_job(self, job_id: str) -> dict[str, Any] | None:
         try:
             return self.call("DescribeJob", jobId=job_id)

@@ -9,14 +9,16 @@ CLI reports (``code``)::
     ├── InvalidManifests           VALIDATION_ERROR: the problems that made a folder invalid
     ├── ConfigError                CONFIG_ERROR: options or settings that cannot work together
     │   ├── NoRegion               (engine.workflow) no region anywhere
-    │   └── DamagedSandbox         (engine.sandbox.runtime) a sandbox state that cannot be read
+    │   ├── DamagedSandbox         (engine.sandbox.runtime) a sandbox state that cannot be read
+    │   └── ServeError             (engine.sandbox.serve) the endpoint cannot start
     ├── AwsError                   AWS_ERROR (engine.aws): a call failed after retries
     │   ├── AlreadyExists          CreateJob for an existing jobId
     │   ├── NotFound               no such job, bucket or resource
     │   └── PreconditionFailed     a conditional S3 put lost a race
     ├── LedgerError                LEDGER_ERROR (engine.ledger): damaged or unreachable ledger
     ├── StalePlan                  STALE_PLAN (engine.saved): AWS or git moved since the plan
-    └── BadPlanFile                PLAN_ERROR (engine.saved): a plan file that cannot be used
+    ├── BadPlanFile                PLAN_ERROR (engine.saved): a plan file that cannot be used
+    └── ImportRefused              IMPORT_ERROR (engine.importer): jobs that cannot be imported
 """
 
 from __future__ import annotations

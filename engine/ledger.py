@@ -65,7 +65,9 @@ class LedgerRecord:
     project: str | None = None  # None only in records written by version 1 of the ledger
     account: str | None = None  # None only in version-1 records
     commit: str | None = None
-    reason: str | None = None  # for a cancel: "replace:<new jobId>" or "prune"
+    # for a cancel: "replace:<new jobId>" or "prune"; for a create, "adopt" where the tool
+    # took over a job it did not make (rollouts import, a pinned jobId)
+    reason: str | None = None
 
 
 class Ledger(Protocol):

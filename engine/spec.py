@@ -84,8 +84,13 @@ def immutable_spec(fields: dict[str, Any], document: str | None) -> dict[str, An
 def as_compared_to(remote: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
     """A remote job's immutable spec as it compares with a desired one: for a job made from
     a template, the document AWS expanded from it (and the template's document source) is
-    not the manifest's to compare; the template ARN and its parameters are."""
+    not the manifest's to compare; the template ARN and its parameters are. For a job
+    from a ``documentSource``, the source is compared, not the content read from it."""
     if "jobTemplateArn" not in desired:
+        if "documentSource" in desired and "document" not in desired and "document" in remote:
+            # GetJobDocument answers the content AWS read from the documentSource at
+            # creation: the manifest names the source, not the content.
+            return {k: v for k, v in remote.items() if k != "document"}
         return remote
     return {k: v for k, v in remote.items()
             if k not in ("document", "documentSource") or k in desired}

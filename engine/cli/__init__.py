@@ -6,7 +6,7 @@ stale plan or a failed action; 2 (``plan --detailed-exitcode``) changes to make.
 Each command lives in a module of its own that registers on ``main`` when imported.
 """
 
-from engine.cli import basic, init, runs, status
+from engine.cli import basic, imports, init, runs, sandbox, status
 from engine.cli.common import main
 
-__all__ = ["basic", "init", "main", "runs", "status"]
+__all__ = ["basic", "imports", "init", "main", "runs", "sandbox", "status"]
