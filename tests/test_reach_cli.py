@@ -187,3 +187,19 @@ def test_sandbox__groups_hold_40_devices__plan_shows_their_figures(repo: Path) -
     reach = data["changes"][0]["review"]["reach"]
     assert (reach["count"], reach["exact"], reach["source"]) == (41, True, "indexing")
     assert not [n for n in data["notes"] if n.startswith("reach")]
+
+
+def test_sandbox_serve__groups_hold_40_devices__plan_through_endpoint(tmp_path: Path) -> None:
+    from .sandbox.test_serve import Served
+    from .sandbox.test_serve import rollouts as through
+
+    served = Served()
+    try:
+        (tmp_path / "repo").mkdir()
+        root = make_repo(tmp_path / "repo", {"fw.yaml": FW})
+        done = through("plan", "-o", "json", cwd=root.parent, url=served.url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        reach = json.loads(done.stdout)["data"]["changes"][0]["review"]["reach"]
+        assert (reach["count"], reach["source"]) == (41, "indexing")
+    finally:
+        served.stop()

@@ -20,7 +20,7 @@ the sandbox count the same ``DEVICES_PER_GROUP`` devices as its jobs do.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,11 +37,18 @@ _sized: list[int] = []  # the size of a group moto does not hold, inside sized_g
 @contextmanager
 def sized_groups(size: int) -> Iterator[None]:
     """Inside: every thing group moto does not hold has ``size`` things (the sandbox)."""
-    _sized.append(size)
+    release = hold_sizes(size)
     try:
         yield
     finally:
-        _sized.pop()
+        release()
+
+
+def hold_sizes(size: int) -> Callable[[], None]:
+    """From now on, as in ``sized_groups``, until the function returned is called (a
+    served sandbox, which outlives any ``with``)."""
+    _sized.append(size)
+    return lambda: _sized.remove(size) if size in _sized else None
 
 
 def _group(backend: IoTBackend, name: str) -> FakeThingGroup | None:

@@ -55,6 +55,8 @@ class Endpoint:
     state: Path | None
     stepper: threading.Thread | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    # Ends the sandbox's group sizes (moto_groups.hold_sizes) when the server stops.
+    release_groups: Callable[[], None] | None = None
 
     def stop(self) -> int:
         """Stop serving; save the jobs to the state folder, if any. Returns how many jobs
@@ -62,6 +64,8 @@ class Endpoint:
         self.stopping.set()
         self.server.shutdown()
         self.thread.join()
+        if self.release_groups is not None:
+            self.release_groups()
         if self.stepper is not None:
             self.stepper.join()
         self.server.server_close()
@@ -162,7 +166,7 @@ def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
     )
     from werkzeug.serving import make_server
 
-    from engine.sandbox import moto_jobs
+    from engine.sandbox import moto_groups, moto_jobs
 
     moto_jobs.install()
     if state is not None:
@@ -185,6 +189,8 @@ def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
     bound_host, bound_port = server.server_address[:2]
     shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
     endpoint = Endpoint(f"http://{shown}:{bound_port}", server, thread, app, state)
+    # Its thing groups hold the devices its jobs count, as the sandbox's do.
+    endpoint.release_groups = moto_groups.hold_sizes(moto_jobs.DEVICES_PER_GROUP)
     if step_seconds > 0:
         endpoint.stepper = threading.Thread(
             target=_step_devices, args=(app, step_seconds, endpoint.stopping),
