@@ -1,7 +1,8 @@
 """Simulated devices for the sandbox: each step, queued devices start and running ones
 finish, a few of them failing; a job completes, or trips its abort criteria, as on AWS.
 
-Every thing group has ``moto_jobs.DEVICES_PER_GROUP`` devices. A scheduled job counts its
+Every thing group has ``moto_jobs.DEVICES_PER_GROUP`` devices (one made in moto, its own
+things: ``moto_groups.group_size``). A scheduled job counts its
 devices as queued and starts none of them until the sandbox's clock reaches its
 ``startTime``; then it becomes IN_PROGRESS and its devices move, as on AWS. A CONTINUOUS
 job never completes: it stays open for devices that join its groups.

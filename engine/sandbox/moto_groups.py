@@ -12,6 +12,9 @@ As on AWS:
 - CreateDynamicThingGroup (moto lacks it) makes a group whose members are the things that
   match its ``queryString`` at the moment they are counted.
 
+A job counts the things of a group moto holds (``group_size``, its child groups' too);
+every other group holds ``DEVICES_PER_GROUP`` devices, as the sandbox's always have.
+
 The sandbox's groups: inside ``sized_groups(n)`` a thing group moto does not hold has ``n``
 things (named ``NAME-0001``, ...) and thing indexing answers, so the figures of a plan in
 the sandbox count the same ``DEVICES_PER_GROUP`` devices as its jobs do.
@@ -74,6 +77,16 @@ def members(backend: IoTBackend, name: str, *, recursive: bool) -> list[str]:
             if child.parent_group_name == name:
                 names += members(backend, child.thing_group_name, recursive=True)
     return list(dict.fromkeys(names))  # a thing in two of the groups is listed once
+
+
+def group_size(backend: IoTBackend, name: str) -> int:
+    """The things a job on the group reaches: its own and its child groups'; a group moto
+    does not hold has the sandbox's size (``DEVICES_PER_GROUP``), wherever it is asked."""
+    from engine.sandbox.moto_jobs import DEVICES_PER_GROUP
+
+    if _group(backend, name) is None:
+        return _sized[-1] if _sized else DEVICES_PER_GROUP
+    return len(members(backend, name, recursive=True))
 
 
 def _get_statistics(self: IoTResponse) -> ActionResult:

@@ -76,8 +76,13 @@ _COUNTS = ("numberOfSucceededThings", "numberOfFailedThings", "numberOfRejectedT
 
 
 def fleet_size(job: FakeJob) -> int:
-    """The devices a job targets: every thing group holds ``DEVICES_PER_GROUP`` things."""
-    return sum(DEVICES_PER_GROUP if ":thinggroup/" in t else 1 for t in job.targets)
+    """The devices a job targets: a thing group made in moto holds its things (and its
+    child groups'), every other one ``DEVICES_PER_GROUP``."""
+    from engine.sandbox.moto_groups import group_size
+
+    b = backend(job.account_id, job.region_name)
+    return sum(group_size(b, t.split(":thinggroup/", 1)[1]) if ":thinggroup/" in t else 1
+               for t in job.targets)
 
 
 def count_fleet(job: FakeJob) -> None:

@@ -74,3 +74,13 @@ def test_create_dynamic_thing_group__members_are_the_things_its_query_matches(io
     assert sorted(listed["things"]) == ["fleet-t00001", "fleet-t00002"]
     counted = call(iot, "GetStatistics", queryString="thingGroupNames:first-two")
     assert counted["statistics"]["count"] == 2
+
+
+def test_create_job__on_a_group_moto_holds__counts_its_things(iot: Any) -> None:
+    fill_group("fleet", 7)
+    fill_group("fleet-eu", 2, parent="fleet")
+    call(iot, "CreateJob", jobId="j1", document="{}",
+         targets=["arn:aws:iot:eu-west-1:123456789012:thinggroup/fleet",
+                  "arn:aws:iot:eu-west-1:123456789012:thinggroup/elsewhere"])
+    details = call(iot, "DescribeJob", jobId="j1")["job"]["jobProcessDetails"]
+    assert details["numberOfQueuedThings"] == 9 + 40  # its things, and a sandbox group's
