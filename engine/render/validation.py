@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import errors_in
+from engine.errors import errors_in, failure_code
 from engine.render import envelope
 from engine.validate import Validation
 
@@ -30,7 +30,7 @@ def json_text(result: Validation) -> str:
     details = [p.as_detail() for p in result.problems]
     if not result.ok:
         count = len(errors_in(result.problems))
-        return envelope.failure("VALIDATION_ERROR",
+        return envelope.failure(failure_code(result.problems),
                                 f"{_count(count, 'error')} in the manifests", details)
     return envelope.success({
         "jobs": [{"name": j.name, "jobId": j.job_id, "source": j.source,

@@ -1,0 +1,40 @@
+"""Guardrails: the team's rules in ``rollouts/_policies.yaml``, in CEL (DESIGN.md section 9).
+
+``book_for`` reads and compiles the policies once per run (``model``, ``expressions``);
+``PolicyBook.judge`` runs them on each valid job as validation finds it (``judge``), so
+``validate``, ``plan`` and ``apply`` judge alike and the validation cache keeps the verdicts
+(its key holds every settings file, ``_policies.yaml`` included).
+"""
+
+from __future__ import annotations
+
+from engine.errors import Problem
+from engine.loader.tree import Tree, folder_project
+from engine.policies.judge import PLACEHOLDER_ACCOUNT, VIOLATION, PolicyBook, Waiver, in_use
+from engine.policies.model import PoliciesFile, Policy, load_policies
+from engine.schema.models import Config
+
+__all__ = ["PLACEHOLDER_ACCOUNT", "VIOLATION", "PoliciesFile", "Policy", "PolicyBook",
+           "Waiver", "book_for", "in_use"]
+
+
+def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> PolicyBook | None:
+    """The folder's policies, or None where it has none or they cannot be used (then the
+    reasons are in ``problems``, at their lines of ``_policies.yaml``)."""
+    if tree.policies is None:
+        return None
+    try:
+        import cel  # noqa: F401
+    except ImportError:  # Python 3.10: the CEL engine has no wheel for it
+        line, column = tree.policies.position(())
+        problems.append(Problem(tree.policies.file, line, column, "",
+                                "policies need Python 3.11 or newer (the CEL engine, "
+                                "common-expression-language, has no build for this one); "
+                                "run rollouts with Python 3.11+", code="CONFIG_ERROR"))
+        return None
+    policies = load_policies(tree.policies, problems)
+    if not policies:
+        return None
+    project = config.project if config is not None and config.project else None
+    return PolicyBook(tuple(policies), project or folder_project(tree.repo_root),
+                      config.region if config is not None else None)

@@ -1,0 +1,169 @@
+"""CEL expressions of the policies: read, checked and compiled once, before any job.
+
+The engine is ``common-expression-language`` (cel-rust, compiled; README "Policies" has the
+measurements that chose it). What it cannot say before a run is checked here, on the
+expression's tokens: its size and nesting (a parser fed 10,000 brackets is not asked), the
+fields it reads straight from ``job`` and ``rollout`` (a field no CreateJob request can have
+is an error at load, not a silent false at every plan), the functions it calls, and how
+deep its comprehensions nest, which with the job's data bounds what one evaluation costs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Bounds on one expression (README "Policies": hostile policies).
+MAX_EXPRESSION_CHARS = 2_000
+MAX_NESTING = 32  # brackets and parentheses
+MAX_COMPREHENSION_DEPTH = 3
+# Estimated comprehension steps one evaluation may take (about 0.5 µs each): beyond it the
+# policy is not run on that job, which fails instead (a rule that cannot be judged holds no
+# guarantee).
+MAX_STEPS = 200_000
+
+MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+# CEL's standard functions (operators are named ``_op_``, ``!_``, ``@in``, ...).
+FUNCTIONS = frozenset({
+    "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double",
+    "string", "bool", "bytes", "type", "dyn", "has", "timestamp", "duration",
+    "getFullYear", "getMonth", "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getHours",
+    "getMinutes", "getSeconds", "getMilliseconds", "getDate",
+})
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
+                          |'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
+  | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[uU]?|0[xX][0-9a-fA-F]+)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>&&|\|\||==|!=|<=|>=|[-+*/%<>!?:.,\[\](){}])
+""", re.VERBOSE | re.DOTALL)
+
+
+class BadExpression(ValueError):
+    """An expression that cannot be a policy's: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the tokens of an expression tell before it runs."""
+
+    paths: tuple[tuple[str, ...], ...]  # ('job', 'abortConfig', ...) read straight
+    depth: int  # how deep its comprehensions nest
+    comprehensions: int
+    widening: int  # list literals' longest and ``+`` count: how much a list may grow
+    whole: frozenset[str]  # variables read whole (``size(job)``), not field by field
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if found is None:
+            raise BadExpression(f"unexpected character {text[position]!r} at column "
+                                f"{position + 1}")
+        kind = found.lastgroup or ""
+        if kind != "space":
+            out.append((kind, found.group()))
+        position = found.end()
+    return out
+
+
+def shape(text: str) -> Shape:
+    """The expression's shape; BadExpression where it is too large or too deep."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise BadExpression(f"the expression is {len(text):,} characters long, over the "
+                            f"{MAX_EXPRESSION_CHARS:,} a policy may have; split the policy")
+    toks = tokens(text)
+    nesting = 0
+    # For each open bracket: whether it opened a comprehension's arguments.
+    opened: list[bool] = []
+    depth = count = plus = longest_literal = 0
+    commas: list[int] = []
+    paths: list[tuple[str, ...]] = []
+    whole: set[str] = set()
+    for i, (kind, value) in enumerate(toks):
+        if value in ("(", "[", "{"):
+            nesting += 1
+            if nesting > MAX_NESTING:
+                raise BadExpression(f"brackets nest more than {MAX_NESTING} deep; "
+                                    "simplify the expression")
+            macro = (value == "(" and i >= 2 and toks[i - 1][1] in MACROS
+                     and toks[i - 2][1] == ".")
+            opened.append(macro)
+            commas.append(0)
+            if macro:
+                count += 1
+                depth = max(depth, sum(opened))
+                if depth > MAX_COMPREHENSION_DEPTH:
+                    raise BadExpression(f"comprehensions (all, exists, map, ...) nest more "
+                                        f"than {MAX_COMPREHENSION_DEPTH} deep; simplify "
+                                        "the expression")
+        elif value in (")", "]", "}"):
+            nesting -= 1
+            if opened:
+                opened.pop()
+                longest_literal = max(longest_literal, commas.pop() + 1)
+        elif value == ",":
+            if commas:
+                commas[-1] += 1
+        elif value == "+":
+            plus += 1
+        elif kind == "ident" and value in ("job", "rollout") and (
+                i == 0 or toks[i - 1][1] != "."):
+            path = [value]
+            j = i + 1
+            while (j + 1 < len(toks) and toks[j][1] == "." and toks[j + 1][0] == "ident"
+                   and not (j + 2 < len(toks) and toks[j + 2][1] == "(")):
+                path.append(toks[j + 1][1])
+                j += 2
+            if len(path) == 1:
+                whole.add(value)
+            paths.append(tuple(path))
+    return Shape(tuple(paths), depth, count, max(longest_literal, 1) * (1 + plus),
+                 frozenset(whole))
+
+
+def steps(shape_: Shape, longest: int) -> int:
+    """An upper estimate of the comprehension steps of one evaluation, where the longest
+    list or map the expression can reach in the job has ``longest`` entries."""
+    if not shape_.comprehensions:
+        return 0
+    reach = max(longest, 1) * shape_.widening
+    return int(shape_.comprehensions * reach ** shape_.depth)
+
+
+def longest_collection(value: Any) -> int:
+    """The most entries of any list or mapping in ``value``, at any depth."""
+    most = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            most = max(most, len(item))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            most = max(most, len(item))
+            stack.extend(item)
+    return most
+
+
+def compile_cel(text: str) -> Any:
+    """The compiled program; BadExpression with the parser's message where it cannot."""
+    import cel
+
+    try:
+        program = cel.compile(text)
+    except (ValueError, RuntimeError) as exc:
+        message = " ".join(str(exc).split())
+        raise BadExpression(f"does not compile: {message}") from None
+    unknown = sorted(f for f in program.functions()
+                     if f[:1] not in ("_", "!", "@", "-") and f not in FUNCTIONS)
+    if unknown:
+        raise BadExpression(f"unknown function {unknown[0]}; CEL's standard functions are "
+                            "size, contains, startsWith, endsWith, matches, int, double, "
+                            "string, ...")
+    return program

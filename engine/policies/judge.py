@@ -1,0 +1,181 @@
+"""Judge each valid job by the policies: violations, exceptions claimed and used.
+
+A job is judged as git holds it, the same way in ``validate``, ``plan`` and ``apply``, so a
+folder that validates clean never fails a plan on a policy: ``job`` is the CreateJob
+request built by ``engine.resolve`` (a rollout in waves: each wave's request), with target
+shorthands as ARNs of the job's region (the manifest's, else ``_config.yaml``'s) and of
+the placeholder account ``000000000000`` (the account in use is known only to a plan; a
+policy about accounts reads ``rollout.account``, the alias the manifest declares).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import Problem
+from engine.facts import API_DEFAULTS
+from engine.loader.tree import JobSource
+from engine.policies.expressions import MAX_STEPS, longest_collection, steps
+from engine.policies.model import Policy
+from engine.resolve import create_job_request
+
+if TYPE_CHECKING:
+    from engine.validate import ValidJob
+
+VIOLATION = "POLICY_VIOLATION"
+PLACEHOLDER_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An exception a manifest claims and uses: the rollout breaks the policy, openly."""
+
+    name: str
+    source: str
+    policy: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "source": self.source, "policy": self.policy,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The folder's policies, compiled; ``judge`` runs them on one job."""
+
+    policies: tuple[Policy, ...]
+    project: str | None
+    default_region: str | None
+
+    def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
+        """``job`` with the exceptions it uses; its violations appended to ``problems``."""
+        claimed: dict[str, str] = job.data.get("policyExceptions") or {}
+        known = {p.id: p for p in self.policies}
+        for policy_id in claimed:
+            if policy_id not in known:
+                problems.append(source.problem(
+                    ("policyExceptions", policy_id),
+                    f"no policy {policy_id} in _policies.yaml; the policies are "
+                    f"{', '.join(sorted(known)) or 'none'}", at_key=True))
+        broken: set[str] = set()
+        for label, request, rollout in self._cases(job):
+            variables = {"job": request, "rollout": rollout}
+            longest: int | None = None
+            for policy in self.policies:
+                if policy.id in broken:
+                    continue
+                if longest is None and (policy.rule_shape.comprehensions or (
+                        policy.match_shape and policy.match_shape.comprehensions)):
+                    longest = longest_collection(variables)
+                failure = _failure(policy, variables, longest or 0)
+                if failure is None:
+                    continue
+                broken.add(policy.id)
+                problems.append(self._violation(policy, failure, label, claimed, source))
+        for policy_id in claimed:
+            if policy_id in known and policy_id not in broken:
+                problems.append(source.problem(
+                    ("policyExceptions", policy_id),
+                    f"the exception for policy {policy_id} is not needed: the job keeps it; "
+                    "remove the exception", at_key=True, warning=True))
+        used = tuple((p, claimed[p]) for p in sorted(broken)
+                     if p in claimed and known[p].spec.exceptions == "allowed")
+        return replace(job, waivers=used) if used else job
+
+    def _cases(self, job: ValidJob) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """The requests the job sends: one, or one per wave (with the wave's name)."""
+        region = job.region or self.default_region
+        waves = job.data.get("waves") or []
+        rollout = {"name": job.name, "project": self.project,
+                   "account": job.data.get("account"), "region": region,
+                   "source": job.source, "waves": waves}
+        indexes: list[int | None] = list(range(len(waves))) if waves else [None]
+        cases = []
+        for index in indexes:
+            request = create_job_request(job, account=PLACEHOLDER_ACCOUNT, region=region or "",
+                                         wave=index)
+            # As AWS reads it: the API's defaults written out, as the spec does.
+            request = {**API_DEFAULTS, **request}
+            if "document" in request:
+                request["document"] = json.loads(request["document"])
+            if "tags" in request:
+                request["tags"] = {t["Key"]: t.get("Value") or "" for t in request["tags"]}
+            label = f"wave {waves[index]['name']}: " if index is not None else ""
+            cases.append((label, request, rollout))
+        return cases
+
+    def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
+                   source: JobSource) -> Problem:
+        path = _path_read(policy)
+        message = f"{label}policy {policy.id}: {failure}"
+        if policy.id in claimed:
+            if policy.spec.exceptions == "forbidden":
+                message += ("; the policy allows no exception (exceptions: forbidden), so "
+                            "policyExceptions cannot waive it")
+            else:
+                return source.problem(("policyExceptions", policy.id),
+                                      f"{label}policy {policy.id} is broken under the "
+                                      f"exception: {claimed[policy.id]}", at_key=True,
+                                      warning=True)
+        elif policy.spec.exceptions == "allowed" and policy.error:
+            message += (f" (or claim an exception: policyExceptions: {{{policy.id}: "
+                        "REASON})")
+        found = source.problem(path, message, at_key=True, warning=not policy.error)
+        return replace(found, code=VIOLATION)
+
+
+def _failure(policy: Policy, variables: dict[str, Any], longest: int) -> str | None:
+    """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
+    matched."""
+    if policy.match is not None:
+        verdict = _run(policy.match, policy.match_shape, variables, longest)
+        if verdict is False:
+            return None
+        if verdict is not True:
+            return f"its match cannot be judged on this job: {verdict}"
+    verdict = _run(policy.rule, policy.rule_shape, variables, longest)
+    if verdict is True:
+        return None
+    if verdict is False:
+        return policy.message
+    return f"{policy.message} (the rule cannot be judged on this job: {verdict})"
+
+
+def _run(program: Any, form: Any, variables: dict[str, Any], longest: int) -> bool | str:
+    """True or False, or why the expression gave neither."""
+    cost = steps(form, longest)
+    if cost > MAX_STEPS:
+        return (f"it would take about {cost:,} steps, over the {MAX_STEPS:,} a policy may "
+                "take on one job; simplify it")
+    try:
+        result = program.execute(variables)
+    except Exception as exc:  # CEL's runtime errors: no such key, division by zero, ...
+        name = type(exc).__name__
+        text = " ".join(str(exc).split())[:200]
+        if name == "KeyError":
+            return f"no field {text}; guard optional fields with has()"
+        return text or name
+    if isinstance(result, bool):
+        return result
+    return f"it gives {type(result).__name__} {str(result)[:80]}, not true or false"
+
+
+def _path_read(policy: Policy) -> tuple[str | int, ...]:
+    """The manifest path of the first job field the rule reads (else the match's), where
+    a violation is shown; () is the job's own line."""
+    for form in (policy.rule_shape, policy.match_shape):
+        if form is None:
+            continue
+        for path in form.paths:
+            if path[0] == "job" and len(path) > 1:
+                return path[1:]
+    return ()
+
+
+def in_use(jobs: list[ValidJob]) -> list[Waiver]:
+    """Every exception the folder's jobs use, with its reason."""
+    return [Waiver(job.name, job.source, policy, reason)
+            for job in jobs for policy, reason in job.waivers]
