@@ -19,10 +19,13 @@ __all__ = ["PLACEHOLDER_ACCOUNT", "VIOLATION", "PoliciesFile", "Policy", "Policy
 
 
 def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> PolicyBook | None:
-    """The folder's policies, or None where it has none or they cannot be used (then the
-    reasons are in ``problems``, at their lines of ``_policies.yaml``)."""
-    if tree.policies is None:
-        return None
+    """The folder's policies (none without a ``_policies.yaml``), or None where they cannot
+    be used (the reasons are then in ``problems``, at their lines of ``_policies.yaml``)."""
+    config_project = config.project if config is not None and config.project else None
+    project = config_project or folder_project(tree.repo_root)
+    region = config.region if config is not None else None
+    if tree.policies is None:  # no rules; an exception a manifest claims is still checked
+        return PolicyBook((), project, region)
     try:
         import cel  # noqa: F401
     except ImportError:  # Python 3.10: the CEL engine has no wheel for it
@@ -33,8 +36,6 @@ def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> Poli
                                 "run rollouts with Python 3.11+", code="CONFIG_ERROR"))
         return None
     policies = load_policies(tree.policies, problems)
-    if not policies:
+    if policies is None:
         return None
-    project = config.project if config is not None and config.project else None
-    return PolicyBook(tuple(policies), project or folder_project(tree.repo_root),
-                      config.region if config is not None else None)
+    return PolicyBook(tuple(policies), project, region)

@@ -53,13 +53,16 @@ class PolicyBook:
     def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
         """``job`` with the exceptions it uses; its violations appended to ``problems``."""
         claimed: dict[str, str] = job.data.get("policyExceptions") or {}
+        if not self.policies and not claimed:
+            return job
         known = {p.id: p for p in self.policies}
         for policy_id in claimed:
             if policy_id not in known:
                 problems.append(source.problem(
                     ("policyExceptions", policy_id),
                     f"no policy {policy_id} in _policies.yaml; the policies are "
-                    f"{', '.join(sorted(known)) or 'none'}", at_key=True))
+                    f"{', '.join(sorted(known)) or 'none (there is no _policies.yaml)'}",
+                    at_key=True))
         broken: set[str] = set()
         for label, request, rollout in self._cases(job):
             variables = {"job": request, "rollout": rollout}
@@ -74,6 +77,8 @@ class PolicyBook:
                 if failure is None:
                     continue
                 broken.add(policy.id)
+                if policy.id in claimed and policy.spec.exceptions == "allowed":
+                    continue  # waived in the open: listed by every plan, not a problem
                 problems.append(self._violation(policy, failure, label, claimed, source))
         for policy_id in claimed:
             if policy_id in known and policy_id not in broken:
@@ -109,17 +114,11 @@ class PolicyBook:
 
     def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
                    source: JobSource) -> Problem:
-        path = _path_read(policy)
+        path = ("policyExceptions", policy.id) if policy.id in claimed else _path_read(policy)
         message = f"{label}policy {policy.id}: {failure}"
-        if policy.id in claimed:
-            if policy.spec.exceptions == "forbidden":
-                message += ("; the policy allows no exception (exceptions: forbidden), so "
-                            "policyExceptions cannot waive it")
-            else:
-                return source.problem(("policyExceptions", policy.id),
-                                      f"{label}policy {policy.id} is broken under the "
-                                      f"exception: {claimed[policy.id]}", at_key=True,
-                                      warning=True)
+        if policy.id in claimed:  # and the policy forbids exceptions
+            message += ("; the policy allows no exception (exceptions: forbidden), so "
+                        "policyExceptions cannot waive it")
         elif policy.spec.exceptions == "allowed" and policy.error:
             message += (f" (or claim an exception: policyExceptions: {{{policy.id}: "
                         "REASON})")
