@@ -38,4 +38,4 @@ def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> Poli
     policies = load_policies(tree.policies, problems)
     if policies is None:
         return None
-    return PolicyBook(tuple(policies), project, region)
+    return PolicyBook.of(tuple(policies), project, region)

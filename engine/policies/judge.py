@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Problem
 from engine.facts import API_DEFAULTS
 from engine.loader.tree import JobSource
-from engine.policies.expressions import MAX_STEPS, longest_collection, steps
+from engine.policies.expressions import MAX_STEPS, Shape, longest_collection, steps
 from engine.policies.model import Policy
 from engine.resolve import create_job_request
 
@@ -49,6 +49,24 @@ class PolicyBook:
     policies: tuple[Policy, ...]
     project: str | None
     default_region: str | None
+    context: Any = None  # cel.Context (imported only where there are policies)
+    # The request fields the policies read (None: all, where one reads ``job`` whole), and
+    # the shapes of the expressions with comprehensions.
+    job_fields: frozenset[str] | None = None
+    comprehensions: tuple[Shape, ...] = ()
+
+    @classmethod
+    def of(cls, policies: tuple[Policy, ...], project: str | None,
+           default_region: str | None) -> PolicyBook:
+        import cel
+
+        shapes = [s for p in policies for s in (p.match_shape, p.rule_shape) if s is not None]
+        fields: frozenset[str] | None = frozenset(
+            path[1] for s in shapes for path in s.paths if path[0] == "job" and len(path) > 1)
+        if any("job" in s.whole for s in shapes):
+            fields = None
+        return cls(policies, project, default_region, cel.Context, fields,
+                   tuple(s for s in shapes if s.comprehensions))
 
     def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
         """``job`` with the exceptions it uses; its violations appended to ``problems``."""
@@ -64,16 +82,18 @@ class PolicyBook:
                     f"{', '.join(sorted(known)) or 'none (there is no _policies.yaml)'}",
                     at_key=True))
         broken: set[str] = set()
-        for label, request, rollout in self._cases(job):
+        for label, request, rollout in self._cases(job) if self.policies else ():
+            if self.job_fields is not None:  # what no policy reads is not converted
+                request = {k: v for k, v in request.items() if k in self.job_fields}
             variables = {"job": request, "rollout": rollout}
-            longest: int | None = None
+            # Converted to CEL's values once for every policy: the costly part of a run
+            # (about a microsecond a string), each evaluation then well under one.
+            context = self.context(variables=variables)
+            longest = self._longest(variables, request)
             for policy in self.policies:
                 if policy.id in broken:
                     continue
-                if longest is None and (policy.rule_shape.comprehensions or (
-                        policy.match_shape and policy.match_shape.comprehensions)):
-                    longest = longest_collection(variables)
-                failure = _failure(policy, variables, longest or 0)
+                failure = _failure(policy, context, longest)
                 if failure is None:
                     continue
                 broken.add(policy.id)
@@ -89,6 +109,17 @@ class PolicyBook:
         used = tuple((p, claimed[p]) for p in sorted(broken)
                      if p in claimed and known[p].spec.exceptions == "allowed")
         return replace(job, waivers=used) if used else job
+
+    def _longest(self, variables: dict[str, Any], request: dict[str, Any]) -> int:
+        """The longest list or map in the job where a policy's cost could depend on it; a
+        bound that needs no walk otherwise (a list of n entries takes 2n characters of the
+        document; every other list of a request holds at most 100)."""
+        if not self.comprehensions:
+            return 0
+        bound = max(len(json.dumps(request.get("document", ""))) // 2 + 1, 100)
+        if all(steps(s, bound) <= MAX_STEPS for s in self.comprehensions):
+            return 0  # cheap whatever the data: no estimate can reach the limit
+        return longest_collection(variables)
 
     def _cases(self, job: ValidJob) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         """The requests the job sends: one, or one per wave (with the wave's name)."""
@@ -126,7 +157,7 @@ class PolicyBook:
         return replace(found, code=VIOLATION)
 
 
-def _failure(policy: Policy, variables: dict[str, Any], longest: int) -> str | None:
+def _failure(policy: Policy, variables: Any, longest: int) -> str | None:
     """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
     matched."""
     if policy.match is not None:
@@ -143,7 +174,7 @@ def _failure(policy: Policy, variables: dict[str, Any], longest: int) -> str | N
     return f"{policy.message} (the rule cannot be judged on this job: {verdict})"
 
 
-def _run(program: Any, form: Any, variables: dict[str, Any], longest: int) -> bool | str:
+def _run(program: Any, form: Any, variables: Any, longest: int) -> bool | str:
     """True or False, or why the expression gave neither."""
     cost = steps(form, longest)
     if cost > MAX_STEPS:

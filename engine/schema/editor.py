@@ -2,7 +2,8 @@
 inline checks through the YAML language server).
 
 Four kinds, one per file: ``manifest`` (each YAML document of a job file), ``defaults``
-(``_defaults.yaml``), ``config`` (``_config.yaml``) and ``policies`` (``_policies.yaml``). Each describes a file on its own,
+(``_defaults.yaml``), ``config`` (``_config.yaml``) and ``policies``
+(``_policies.yaml``). Each describes a file on its own,
 before ``_defaults.yaml`` are merged in, so a key is ``required`` only where no defaults
 file could supply it: defaults merge mappings key by key but replace lists whole, so only
 the members of a list's entries (an abort criterion's fields, a tag's ``Key``) are
@@ -52,7 +53,8 @@ def editor_schema(kind: str = "manifest") -> dict[str, Any]:
     ``kind`` one of ``KINDS``."""
     if kind not in KINDS:
         raise ValueError(f"no schema of kind {kind!r}; the kinds are {', '.join(KINDS)}")
-    model: type[BaseModel] = {"config": Config, "policies": PoliciesFile}.get(kind, Manifest)
+    models: dict[str, type[BaseModel]] = {"config": Config, "policies": PoliciesFile}
+    model = models.get(kind, Manifest)
     generated = model.model_json_schema()
     body = _Shaper(kind).node(_inline(generated, generated.pop("$defs", {})), "", False)
     properties: dict[str, Any] = body["properties"]
