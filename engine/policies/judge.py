@@ -82,7 +82,7 @@ class PolicyBook:
                     f"{', '.join(sorted(known)) or 'none (there is no _policies.yaml)'}",
                     at_key=True))
         broken: set[str] = set()
-        for label, request, rollout in self._cases(job) if self.policies else ():
+        for index, label, request, rollout in self._cases(job) if self.policies else ():
             if self.job_fields is not None:  # what no policy reads is not converted
                 request = {k: v for k, v in request.items() if k in self.job_fields}
             variables = {"job": request, "rollout": rollout}
@@ -99,7 +99,9 @@ class PolicyBook:
                 broken.add(policy.id)
                 if policy.id in claimed and policy.spec.exceptions == "allowed":
                     continue  # waived in the open: listed by every plan, not a problem
-                problems.append(self._violation(policy, failure, label, claimed, source))
+                problems.append(self._violation(policy, failure, label, claimed, source,
+                                                job.data["waves"][index]
+                                                if index is not None else None, index))
         for policy_id in claimed:
             if policy_id in known and policy_id not in broken:
                 problems.append(source.problem(
@@ -121,7 +123,8 @@ class PolicyBook:
             return 0  # cheap whatever the data: no estimate can reach the limit
         return longest_collection(variables)
 
-    def _cases(self, job: ValidJob) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    def _cases(self, job: ValidJob
+               ) -> list[tuple[int | None, str, dict[str, Any], dict[str, Any]]]:
         """The requests the job sends: one, or one per wave (with the wave's name)."""
         region = job.region or self.default_region
         waves = job.data.get("waves") or []
@@ -140,12 +143,15 @@ class PolicyBook:
             if "tags" in request:
                 request["tags"] = {t["Key"]: t.get("Value") or "" for t in request["tags"]}
             label = f"wave {waves[index]['name']}: " if index is not None else ""
-            cases.append((label, request, rollout))
+            cases.append((index, label, request, rollout))
         return cases
 
     def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
-                   source: JobSource) -> Problem:
+                   source: JobSource, wave: dict[str, Any] | None,
+                   index: int | None) -> Problem:
         path = ("policyExceptions", policy.id) if policy.id in claimed else _path_read(policy)
+        if wave is not None and path and path[0] in wave:  # the wave's own field
+            path = ("waves", index or 0, *path)
         message = f"{label}policy {policy.id}: {failure}"
         if policy.id in claimed:  # and the policy forbids exceptions
             message += ("; the policy allows no exception (exceptions: forbidden), so "

@@ -89,10 +89,13 @@ def test_plan__error_level_broken__exit_1_in_every_format(tmp_path: Path) -> Non
     assert run("plan", "--sandbox", "--detailed-exitcode").exit_code == 1
 
 
-def test_plan__warning_level_broken__plans(tmp_path: Path) -> None:
+def test_plan__warning_level_broken__plans_and_says_so(tmp_path: Path) -> None:
     write(tmp_path, {"_policies.yaml": policies_yaml(NO_LAB_WARNING), "fw.yaml": JOB})
     done = run("plan", "--sandbox", "--detailed-exitcode")
     assert done.exit_code == 2, done.output  # one create
+    assert "note: rollouts/fw.yaml:1:1: warning: targets: policy no-lab" in done.output
+    notes = envelope(run("plan", "--sandbox", "-o", "json"))["data"]["notes"]
+    assert any("policy no-lab" in n for n in notes), notes
 
 
 def test_apply__error_level_broken__no_aws_call(tmp_path: Path, calls: list[str]) -> None:

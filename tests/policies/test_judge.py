@@ -134,7 +134,19 @@ def test_waves__each_wave_judged_with_its_own_targets_and_rollout_waves(
     by_file = {p.file: p.message for p in result.problems}
     assert set(by_file) == {"rollouts/w.yaml", "rollouts/flat.yaml"}, lines(result.problems)
     assert by_file["rollouts/w.yaml"].startswith("wave canary: policy canary-small")
+    (in_waves,) = [p for p in result.problems if p.file == "rollouts/w.yaml"]
+    assert in_waves.line == 2  # the rollout's rate, which the canary wave takes
     assert by_file["rollouts/flat.yaml"].startswith("policy waved")
+
+
+def test_waves__field_a_wave_sets__violation_at_the_wave(tmp_path: Path) -> None:
+    policy = {"id": "small-waves", "rule": "size(job.targets) <= 1"}
+    waved = ("document: {op: x}\nwaves:\n  - name: canary\n    targets: [thing/a]\n"
+             "  - name: all\n    targets: [thing/b, thing/c]\n")
+    result = judged(tmp_path, {"_policies.yaml": policies_yaml(policy), "w.yaml": waved})
+    (problem,) = result.problems
+    assert (problem.line, problem.path) == (6, "waves[1].targets"), str(problem)
+    assert problem.message.startswith("wave all: policy small-waves")
 
 
 def test_level__warning__reported_and_valid(tmp_path: Path) -> None:
