@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine.errors import Problem
 from engine.loader.tree import Tree, folder_project
+from engine.policies.expressions import cel_engine
 from engine.policies.judge import PLACEHOLDER_ACCOUNT, VIOLATION, PolicyBook, Waiver, in_use
 from engine.policies.model import PoliciesFile, Policy, load_policies
 from engine.schema.models import Config
@@ -27,7 +28,7 @@ def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> Poli
     if tree.policies is None:  # no rules; an exception a manifest claims is still checked
         return PolicyBook((), project, region)
     try:
-        import cel  # noqa: F401
+        cel_engine()
     except ImportError:  # Python 3.10: the CEL engine has no wheel for it
         line, column = tree.policies.position(())
         problems.append(Problem(tree.policies.file, line, column, "",

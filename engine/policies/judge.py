@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Problem
 from engine.facts import API_DEFAULTS
 from engine.loader.tree import JobSource
-from engine.policies.expressions import MAX_STEPS, Shape, longest_collection, steps
+from engine.policies.expressions import (
+    MAX_STEPS,
+    Shape,
+    cel_engine,
+    longest_collection,
+    steps,
+)
 from engine.policies.model import Policy
 from engine.resolve import create_job_request
 
@@ -58,14 +64,12 @@ class PolicyBook:
     @classmethod
     def of(cls, policies: tuple[Policy, ...], project: str | None,
            default_region: str | None) -> PolicyBook:
-        import cel
-
         shapes = [s for p in policies for s in (p.match_shape, p.rule_shape) if s is not None]
         fields: frozenset[str] | None = frozenset(
             path[1] for s in shapes for path in s.paths if path[0] == "job" and len(path) > 1)
         if any("job" in s.whole for s in shapes):
             fields = None
-        return cls(policies, project, default_region, cel.Context, fields,
+        return cls(policies, project, default_region, cel_engine().Context, fields,
                    tuple(s for s in shapes if s.comprehensions))
 
     def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
