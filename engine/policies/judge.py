@@ -93,7 +93,7 @@ class PolicyBook:
             # Converted to CEL's values once for every policy: the costly part of a run
             # (about a microsecond a string), each evaluation then well under one.
             context = self.context(variables=variables)
-            longest = self._longest(variables, request)
+            longest = self._longest(variables, len(job.document or ""))
             for policy in self.policies:
                 if policy.id in broken:
                     continue
@@ -116,15 +116,20 @@ class PolicyBook:
                      if p in claimed and known[p].spec.exceptions == "allowed")
         return replace(job, waivers=used) if used else job
 
-    def _longest(self, variables: dict[str, Any], request: dict[str, Any]) -> int:
-        """The longest list or map in the job where a policy's cost could depend on it; a
-        bound that needs no walk otherwise (a list of n entries takes 2n characters of the
-        document; every other list of a request holds at most 100)."""
+    def _longest(self, variables: dict[str, Any], document_chars: int) -> int:
+        """The longest list or map in the job, where a policy's cost could depend on it.
+
+        The document is the only part of a job that can be large: a list of n entries
+        takes at least 2n characters of its JSON, so it is walked only where that bound
+        could take an expression past the limit."""
         if not self.comprehensions:
             return 0
-        bound = max(len(json.dumps(request.get("document", ""))) // 2 + 1, 100)
+        job = variables["job"]
+        rest = longest_collection([{k: v for k, v in job.items() if k != "document"},
+                                   variables["rollout"]])
+        bound = max(rest, document_chars // 2 + 1)
         if all(steps(s, bound) <= MAX_STEPS for s in self.comprehensions):
-            return 0  # cheap whatever the data: no estimate can reach the limit
+            return bound
         return longest_collection(variables)
 
     def _cases(self, job: ValidJob
