@@ -108,6 +108,13 @@ class PolicyBook:
                                                 if index is not None else None, index))
         for policy_id in claimed:
             if policy_id in known and policy_id not in broken:
+                if known[policy_id].spec.exceptions == "forbidden":
+                    found = source.problem(
+                        ("policyExceptions", policy_id),
+                        f"policy {policy_id} allows no exception (exceptions: forbidden); "
+                        "remove the exception", at_key=True)
+                    problems.append(replace(found, code=VIOLATION))
+                    continue
                 problems.append(source.problem(
                     ("policyExceptions", policy_id),
                     f"the exception for policy {policy_id} is not needed: the job keeps it; "
@@ -209,14 +216,12 @@ def _run(program: Any, form: Any, variables: Any, longest: int) -> bool | str:
 
 
 def _path_read(policy: Policy) -> tuple[str | int, ...]:
-    """The manifest path of the first job field the rule reads (else the match's), where
+    """The manifest path of the job field the rule reads deepest (else the match's), where
     a violation is shown; () is the job's own line."""
     for form in (policy.rule_shape, policy.match_shape):
-        if form is None:
-            continue
-        for path in form.paths:
-            if path[0] == "job" and len(path) > 1:
-                return path[1:]
+        paths = [p[1:] for p in form.paths if p[0] == "job" and len(p) > 1] if form else []
+        if paths:
+            return max(paths, key=len)  # the first of the deepest
     return ()
 
 

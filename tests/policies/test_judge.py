@@ -178,6 +178,15 @@ def test_exception__forbidden__error_at_the_exception(tmp_path: Path) -> None:
     assert not in_use(result.jobs)
 
 
+def test_exception__forbidden_and_kept__error_all_the_same(tmp_path: Path) -> None:
+    policy = {"id": "abort", "rule": "has(job.abortConfig)", "exceptions": "forbidden"}
+    result = judged(tmp_path, {"_policies.yaml": policies_yaml(policy),
+                               "fw.yaml": JOB + "policyExceptions: {abort: just in case}\n"})
+    (problem,) = result.problems
+    assert problem.is_error and problem.line == 13
+    assert "policy abort allows no exception" in problem.message
+
+
 def test_exception__not_needed__warning(tmp_path: Path) -> None:
     policy = {"id": "abort", "rule": "has(job.abortConfig)"}
     result = judged(tmp_path, {"_policies.yaml": policies_yaml(policy),
