@@ -143,16 +143,17 @@ def steps(shape_: Shape, longest: int) -> int:
 
 def longest_collection(value: Any) -> int:
     """The most entries of any list or mapping in ``value``, at any depth."""
+    if not isinstance(value, dict | list):
+        return 0
     most = 0
     stack = [value]
-    while stack:
+    while stack:  # iterative: a document may nest deeper than Python's recursion allows
         item = stack.pop()
-        if isinstance(item, dict):
-            most = max(most, len(item))
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            most = max(most, len(item))
-            stack.extend(item)
+        if len(item) > most:
+            most = len(item)
+        for entry in item.values() if type(item) is dict else item:
+            if type(entry) is dict or type(entry) is list:
+                stack.append(entry)
     return most
 
 
