@@ -34,7 +34,8 @@ TRUE_OF_JOB = {
     "ternary": "(size(rollout.waves) >= 2 ? 'waved' : 'flat') == 'flat'",
     "int-double": "job.abortConfig.criteriaList.exists(c, c.thresholdPercentage <= 10.0) "
                   "&& job.jobExecutionsRolloutConfig.maximumPerMinute < 100.5 && 3.0 == 3",
-    "logic": "!(job.targetSelection == 'CONTINUOUS') || false",
+    "logic": "(!(job.targetSelection == 'CONTINUOUS') || false) "
+             "&& (job.document.missing == 1 || true)",  # an error absorbed by ||
     "conversions": "int('12') + 1 == 13 && string(5) == '5' && double(1) / 2.0 == 0.5",
     "rollout": "rollout.name == 'fw' && rollout.project == 'guard' "
                "&& rollout.region == 'eu-west-1' && rollout.account == null "
