@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engine.errors import Problem
 from engine.loader.tree import Tree, folder_project
-from engine.policies.expressions import cel_engine
+from engine.policies.engines import cel_engine
 from engine.policies.judge import PLACEHOLDER_ACCOUNT, VIOLATION, PolicyBook, Waiver, in_use
 from engine.policies.model import PoliciesFile, Policy, load_policies
 from engine.schema.models import Config
@@ -29,12 +29,12 @@ def book_for(tree: Tree, config: Config | None, problems: list[Problem]) -> Poli
         return PolicyBook((), project, region)
     try:
         cel_engine()
-    except ImportError:  # Python 3.10: the CEL engine has no wheel for it
+    except ImportError:  # installed without its dependencies: never skipped in silence
         line, column = tree.policies.position(())
         problems.append(Problem(tree.policies.file, line, column, "",
-                                "policies need Python 3.11 or newer (the CEL engine, "
-                                "common-expression-language, has no build for this one); "
-                                "run rollouts with Python 3.11+", code="CONFIG_ERROR"))
+                                "no CEL engine is installed to check the policies: "
+                                "reinstall iot-rollouts (pip install iot-rollouts)",
+                                code="CONFIG_ERROR"))
         return None
     policies = load_policies(tree.policies, problems)
     if policies is None:

@@ -1,23 +1,21 @@
 """CEL expressions of the policies: read, checked and compiled once, before any job.
 
 The engine is ``common-expression-language`` (cel-rust, compiled; README "Policies" has the
-measurements that chose it). What it cannot say before a run is checked here, on the
-expression's tokens: its size and nesting (a parser fed 10,000 brackets is not asked), the
-fields it reads straight from ``job`` and ``rollout`` (a field no CreateJob request can have
-is an error at load, not a silent false at every plan), the functions it calls, and how
-deep its comprehensions nest, which with the job's data bounds what one evaluation costs.
+measurements that chose it), or ``cel-python`` on Python 3.10 (``engines``). What it
+cannot say before a run is checked here, on the expression's tokens: its size and nesting
+(a parser fed 10,000 brackets is not asked), the fields it reads straight from ``job`` and
+``rollout`` (a field no CreateJob request can have is an error at load, not a silent false
+at every plan), the functions it calls, and how deep its comprehensions nest, which with
+the job's data bounds what one evaluation costs.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.machinery
-import importlib.util
-import os
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any
+
+from engine.policies.engines import cel_engine
 
 # Bounds on one expression (README "Policies": hostile policies).
 MAX_EXPRESSION_CHARS = 2_000
@@ -36,6 +34,9 @@ FUNCTIONS = frozenset({
     "getFullYear", "getMonth", "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getHours",
     "getMinutes", "getSeconds", "getMilliseconds", "getDate",
 })
+
+# What may stand before ``(``: functions, macros, and the words of the language.
+CALLABLE = FUNCTIONS | MACROS | {"in", "true", "false", "null"}
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -117,6 +118,11 @@ def shape(text: str) -> Shape:
                 commas[-1] += 1
         elif value == "+":
             plus += 1
+        elif (kind == "ident" and i + 1 < len(toks) and toks[i + 1][1] == "("
+              and value not in CALLABLE):
+            raise BadExpression(f"unknown function {value}; CEL's standard functions are "
+                                "size, contains, startsWith, endsWith, matches, int, double, "
+                                "string, ...")
         elif kind == "ident" and value in ("job", "rollout") and (
                 i == 0 or toks[i - 1][1] != "."):
             path = [value]
@@ -157,44 +163,10 @@ def longest_collection(value: Any) -> int:
     return most
 
 
-@functools.cache
-def cel_engine() -> Any:
-    """The CEL engine's native module (``cel.cel``); ImportError where it is not installed.
-
-    Its package's ``__init__`` imports the engine's own command line (typer, rich,
-    prompt_toolkit: a third of a second); the native module alone loads in milliseconds."""
-    loaded = sys.modules.get("cel.cel")  # loaded once a process: its init sets a logger
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.find_spec("cel")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("common-expression-language is not installed")
-    for folder in spec.submodule_search_locations:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(folder, "cel" + suffix)
-            native = importlib.util.spec_from_file_location("cel.cel", path)
-            if os.path.isfile(path) and native is not None and native.loader is not None:
-                module = importlib.util.module_from_spec(native)
-                native.loader.exec_module(module)
-                sys.modules["cel.cel"] = module  # what ``import cel`` would load, later
-                return module
-    import cel  # another layout of the package: the slower way
-
-    return cel
-
-
 def compile_cel(text: str) -> Any:
     """The compiled program; BadExpression with the parser's message where it cannot."""
-    cel = cel_engine()
     try:
-        program = cel.compile(text)
-    except (ValueError, RuntimeError) as exc:
+        return cel_engine().compile(text)
+    except ValueError as exc:
         message = " ".join(str(exc).split())
         raise BadExpression(f"does not compile: {message}") from None
-    unknown = sorted(f for f in program.functions()
-                     if f[:1] not in ("_", "!", "@", "-") and f not in FUNCTIONS)
-    if unknown:
-        raise BadExpression(f"unknown function {unknown[0]}; CEL's standard functions are "
-                            "size, contains, startsWith, endsWith, matches, int, double, "
-                            "string, ...")
-    return program

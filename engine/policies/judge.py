@@ -17,13 +17,8 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Problem
 from engine.facts import API_DEFAULTS
 from engine.loader.tree import JobSource
-from engine.policies.expressions import (
-    MAX_STEPS,
-    Shape,
-    cel_engine,
-    longest_collection,
-    steps,
-)
+from engine.policies.engines import cel_engine
+from engine.policies.expressions import MAX_STEPS, Shape, longest_collection, steps
 from engine.policies.model import Policy
 from engine.resolve import create_job_request
 
@@ -55,7 +50,7 @@ class PolicyBook:
     policies: tuple[Policy, ...]
     project: str | None
     default_region: str | None
-    context: Any = None  # cel.Context (imported only where there are policies)
+    engine: Any = None  # the CEL engine (``engines``), loaded only where there are policies
     # The request fields the policies read (None: all, where one reads ``job`` whole), and
     # the shapes of the expressions with comprehensions.
     job_fields: frozenset[str] | None = None
@@ -69,7 +64,7 @@ class PolicyBook:
             path[1] for s in shapes for path in s.paths if path[0] == "job" and len(path) > 1)
         if any("job" in s.whole for s in shapes):
             fields = None
-        return cls(policies, project, default_region, cel_engine().Context, fields,
+        return cls(policies, project, default_region, cel_engine(), fields,
                    tuple(s for s in shapes if s.comprehensions))
 
     def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
@@ -92,12 +87,12 @@ class PolicyBook:
             variables = {"job": request, "rollout": rollout}
             # Converted to CEL's values once for every policy: the costly part of a run
             # (about a microsecond a string), each evaluation then well under one.
-            context = self.context(variables=variables)
+            context = self.engine.context(variables)
             longest = self._longest(variables, len(job.document or ""))
             for policy in self.policies:
                 if policy.id in broken:
                     continue
-                failure = _failure(policy, context, longest)
+                failure = _failure(self.engine, policy, context, longest)
                 if failure is None:
                     continue
                 broken.add(policy.id)
@@ -179,16 +174,16 @@ class PolicyBook:
         return replace(found, code=VIOLATION)
 
 
-def _failure(policy: Policy, variables: Any, longest: int) -> str | None:
+def _failure(engine: Any, policy: Policy, variables: Any, longest: int) -> str | None:
     """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
     matched."""
     if policy.match is not None:
-        verdict = _run(policy.match, policy.match_shape, variables, longest)
+        verdict = _run(engine, policy.match, policy.match_shape, variables, longest)
         if verdict is False:
             return None
         if verdict is not True:
             return f"its match cannot be judged on this job: {verdict}"
-    verdict = _run(policy.rule, policy.rule_shape, variables, longest)
+    verdict = _run(engine, policy.rule, policy.rule_shape, variables, longest)
     if verdict is True:
         return None
     if verdict is False:
@@ -196,14 +191,14 @@ def _failure(policy: Policy, variables: Any, longest: int) -> str | None:
     return f"{policy.message} (the rule cannot be judged on this job: {verdict})"
 
 
-def _run(program: Any, form: Any, variables: Any, longest: int) -> bool | str:
+def _run(engine: Any, program: Any, form: Any, variables: Any, longest: int) -> bool | str:
     """True or False, or why the expression gave neither."""
     cost = steps(form, longest)
     if cost > MAX_STEPS:
         return (f"it would take about {cost:,} steps, over the {MAX_STEPS:,} a policy may "
                 "take on one job; simplify it")
     try:
-        result = program.execute(variables)
+        result = engine.run(program, variables)
     except Exception as exc:  # CEL's runtime errors: no such key, division by zero, ...
         name = type(exc).__name__
         text = " ".join(str(exc).split())[:200]

@@ -12,6 +12,7 @@ from engine.errors import Severity
 from engine.policies import in_use
 from engine.resolve import create_job_request
 
+from .conftest import rust_only
 from .helpers import JOB, ids_broken, judged, lines, policies_yaml
 
 # Each family of operators (README "Policies"), each expression true of JOB.
@@ -32,8 +33,6 @@ TRUE_OF_JOB = {
                   "&& job.jobExecutionsRolloutConfig.maximumPerMinute % 7 == 2 "
                   "&& job.document.steps[1].size - 1 == 4",
     "ternary": "(size(rollout.waves) >= 2 ? 'waved' : 'flat') == 'flat'",
-    "int-double": "job.abortConfig.criteriaList.exists(c, c.thresholdPercentage <= 10.0) "
-                  "&& job.jobExecutionsRolloutConfig.maximumPerMinute < 100.5 && 3.0 == 3",
     "logic": "(!(job.targetSelection == 'CONTINUOUS') || false) "
              "&& (job.document.missing == 1 || true)",  # an error absorbed by ||
     "conversions": "int('12') + 1 == 13 && string(5) == '5' && double(1) / 2.0 == 0.5",
@@ -55,6 +54,16 @@ def test_operators__each_family_negated__every_policy_violated(tmp_path: Path) -
     result = judged(tmp_path, {"_policies.yaml": policies_yaml(*policies), "fw.yaml": JOB})
     assert ids_broken(result) == set(TRUE_OF_JOB), lines(result.problems)
     assert all(p.code == "POLICY_VIOLATION" for p in result.problems)
+
+
+@rust_only
+def test_operators__whole_and_decimal_numbers__compare(tmp_path: Path) -> None:
+    rules = ["job.abortConfig.criteriaList.exists(c, c.thresholdPercentage <= 10.0)",
+             "job.jobExecutionsRolloutConfig.maximumPerMinute < 100.5", "3.0 == 3",
+             "!(job.jobExecutionsRolloutConfig.maximumPerMinute > 100.5)"]
+    policies = [{"id": f"n{i}", "rule": rule} for i, rule in enumerate(rules)]
+    result = judged(tmp_path, {"_policies.yaml": policies_yaml(*policies), "fw.yaml": JOB})
+    assert result.ok and not result.problems, lines(result.problems)
 
 
 def test_match__false__rule_not_judged(tmp_path: Path) -> None:
