@@ -12,8 +12,7 @@ from engine.errors import Severity
 from engine.policies import in_use
 from engine.resolve import create_job_request
 
-from .conftest import rust_only
-from .helpers import JOB, ids_broken, judged, lines, policies_yaml
+from .helpers import JOB, ids_broken, judged, lines, policies_yaml, rust_only
 
 # Each family of operators (README "Policies"), each expression true of JOB.
 TRUE_OF_JOB = {
