@@ -21,6 +21,8 @@ class RustEngine:
     """common-expression-language: compile once, convert a job once, run each program."""
 
     name = "common-expression-language"
+    # Comprehension steps one evaluation may take: about half a microsecond each.
+    max_steps = 200_000
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -42,6 +44,8 @@ class PythonEngine:
     """cel-python, interpreted (its compiled runner absorbs no error in ``||``)."""
 
     name = "cel-python"
+    # About a hundred microseconds a step here.
+    max_steps = 2_000
 
     def __init__(self) -> None:
         import celpy  # type: ignore[import-not-found, unused-ignore]

@@ -21,10 +21,6 @@ from engine.policies.engines import cel_engine
 MAX_EXPRESSION_CHARS = 2_000
 MAX_NESTING = 32  # brackets and parentheses
 MAX_COMPREHENSION_DEPTH = 3
-# Estimated comprehension steps one evaluation may take (about 0.5 µs each): beyond it the
-# policy is not run on that job, which fails instead (a rule that cannot be judged holds no
-# guarantee).
-MAX_STEPS = 200_000
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 # CEL's standard functions (operators are named ``_op_``, ``!_``, ``@in``, ...).
@@ -100,7 +96,8 @@ def shape(text: str) -> Shape:
             macro = (value == "(" and i >= 2 and toks[i - 1][1] in MACROS
                      and toks[i - 2][1] == ".")
             opened.append(macro)
-            commas.append(0)
+            # Entries of a list or map literal so far; -1 where the brackets hold arguments.
+            commas.append(0 if value in "[{" else -1)
             if macro:
                 count += 1
                 depth = max(depth, sum(opened))
@@ -114,7 +111,7 @@ def shape(text: str) -> Shape:
                 opened.pop()
                 longest_literal = max(longest_literal, commas.pop() + 1)
         elif value == ",":
-            if commas:
+            if commas and commas[-1] >= 0:
                 commas[-1] += 1
         elif value == "+":
             plus += 1

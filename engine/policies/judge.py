@@ -18,7 +18,7 @@ from engine.errors import Problem
 from engine.facts import API_DEFAULTS
 from engine.loader.tree import JobSource
 from engine.policies.engines import cel_engine
-from engine.policies.expressions import MAX_STEPS, Shape, longest_collection, steps
+from engine.policies.expressions import Shape, longest_collection, steps
 from engine.policies.model import Policy
 from engine.resolve import create_job_request
 
@@ -130,7 +130,7 @@ class PolicyBook:
         rest = longest_collection([{k: v for k, v in job.items() if k != "document"},
                                    variables["rollout"]])
         bound = max(rest, document_chars // 2 + 1)
-        if all(steps(s, bound) <= MAX_STEPS for s in self.comprehensions):
+        if all(steps(s, bound) <= self.engine.max_steps for s in self.comprehensions):
             return bound
         return longest_collection(variables)
 
@@ -193,10 +193,12 @@ def _failure(engine: Any, policy: Policy, variables: Any, longest: int) -> str |
 
 def _run(engine: Any, program: Any, form: Any, variables: Any, longest: int) -> bool | str:
     """True or False, or why the expression gave neither."""
+    # Beyond the engine's budget the policy is not run on the job, which fails it instead
+    # (a rule that cannot be judged holds no guarantee).
     cost = steps(form, longest)
-    if cost > MAX_STEPS:
-        return (f"it would take about {cost:,} steps, over the {MAX_STEPS:,} a policy may "
-                "take on one job; simplify it")
+    if cost > engine.max_steps:
+        return (f"it would take about {cost:,} steps, over the {engine.max_steps:,} a policy "
+                "may take on one job; simplify it")
     try:
         result = engine.run(program, variables)
     except Exception as exc:  # CEL's runtime errors: no such key, division by zero, ...
