@@ -21,6 +21,7 @@ from engine.documents import job_document
 from engine.errors import Problem, Severity, errors_in
 from engine.loader.tree import JobSource, Tree, format_path, load_tree
 from engine.loader.yamlfile import read_raw
+from engine.policies import book_for
 from engine.schema import rules, waves
 from engine.schema.constraints import NAME_MAX
 from engine.schema.document import Finding
@@ -48,6 +49,8 @@ class ValidJob:
     memo_key: str | None = field(default=None, compare=False, repr=False)
     # What the job took from a _defaults.yaml: dotted path -> that file, repo-relative.
     defaults_from: dict[str, str] = field(default_factory=dict)
+    # The policy exceptions the job uses: (policy id, reason) (``engine.policies``).
+    waivers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
@@ -125,6 +128,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
     region = result.config.region if result.config is not None else None
+    book = book_for(tree, result.config, result.problems)
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key: str | None = None
         raw: bytes | OSError | None = None
@@ -142,6 +146,8 @@ def validate_folder(root: Path, *, now: datetime | None = None,
             job = _validate_job(source, tree, now, result.problems, deps, memo,
                                 region)
             if job is not None:
+                if book is not None:  # the team's policies (engine.policies)
+                    job = book.judge(job, source, result.problems)
                 result.jobs.append(job)
         if cache is not None and key is not None:
             cache.put(key, Entry([_job_json(j) for j in result.jobs[first_job:]],
@@ -189,7 +195,7 @@ def _job_json(job: ValidJob) -> dict[str, Any]:
     return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
             "line": job.line, "region": job.region, "index": job.memo_key,
-            "from": job.defaults_from}
+            "from": job.defaults_from, "waivers": [list(w) for w in job.waivers]}
 
 
 def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
@@ -206,12 +212,13 @@ def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
     # Positional, in the fields' order: a warm plan makes one per manifest.
     return ValidJob(data["name"], manifest, data["document"], data["source"], data["file"],
                     data["line"], data["region"],
-                    memo if isinstance(memo, str) and memo.startswith(key) else None, origins)
+                    memo if isinstance(memo, str) and memo.startswith(key) else None, origins,
+                    tuple((str(p), str(r)) for p, r in data.get("waivers") or ()))
 
 
 def _problem_from_json(data: dict[str, Any]) -> Problem:
     return Problem(data["file"], data["line"], data["column"], data["path"], data["message"],
-                   Severity(data["severity"]))
+                   Severity(data["severity"]), data.get("code", ""))
 
 
 def _problem_order(p: Problem) -> tuple[str, int, int, str]:

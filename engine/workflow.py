@@ -24,7 +24,7 @@ from engine.facts import TAG_HALTED
 from engine.gates import read_gate
 from engine.history import History
 from engine.ledger import Ledger, NoLedger, open_ledger
-from engine.loader.tree import top_of
+from engine.loader.tree import folder_project, top_of
 from engine.plan import Plan, build_plan
 from engine.remote import (
     RemoteState,
@@ -85,8 +85,7 @@ def project_of(validation: Validation) -> tuple[str, str | None]:
     config = validation.config
     if config is not None and config.project:
         return config.project, None
-    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in validation.repo_root.name)
-    name = name[:64] or "rollouts"
+    name = folder_project(validation.repo_root)
     return name, (f"project {name}: the name of the repository's folder; set project: in "
                   "_config.yaml to keep it when the repository is cloned under another name")
 

@@ -51,12 +51,17 @@ def _show(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
             plan_file: str | None = None) -> str:
+    from engine.policies import in_use
     from engine.render import envelope, markdown
     from engine.render import plan as render
     from engine.workflow import ledger_warning
 
     warning = ledger_warning(run)
-    report = render.Report(run.api_calls(), (warning,) if warning else ())
+    # Policies of level warning, broken: reported in every plan, never failing it.
+    warnings = [str(p) for p in run.validation.problems
+                if p.code == "POLICY_VIOLATION" and not p.is_error]
+    report = render.Report(run.api_calls(), (*warnings, *([warning] if warning else [])),
+                           tuple(in_use(run.validation.jobs)))
     if output == "json":
         body = render.data(run.plan, report, outcomes)
         failed = [c for c in body["changes"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.actions import Action, Conflict, Update
 from engine.apply import Outcome
-from engine.errors import Problem
+from engine.errors import Problem, failure_code
 from engine.plan import Plan
 from engine.render.plan import Report, explanation, summary_text
 
@@ -147,6 +147,7 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             head.append(f"| {inline(step.desired.name)} | {inline(wave)} | {inline(job)} | "
                         f"{step.state} | {inline(step.reason)} |")
         head.append("")
+    head += exception_section(report)
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
         head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.region)} "
@@ -175,9 +176,22 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     return "\n".join(head + cut + kept + [""] + tail)
 
 
+def exception_section(report: Report) -> list[str]:
+    """The policy exceptions the manifests use, with their reasons, for reviewers."""
+    if not report.exceptions:
+        return []
+    lines = ["**Policy exceptions in use**", "", "| rollout | policy | reason | manifest |",
+             "|---|---|---|---|"]
+    lines += [f"| {inline(w.name)} | {inline(w.policy)} | {inline(w.reason)} | "
+              f"{inline(w.source)} |" for w in report.exceptions]
+    return [*lines, ""]
+
+
 def problems(items: list[Problem]) -> str:
-    """Validation errors as a comment."""
-    lines = [MARKER, f"### \u274c Plan failed: invalid manifests, "
+    """Validation errors (or policy violations) as a comment."""
+    what = ("policy violations" if failure_code(items) == "POLICY_VIOLATION"
+            else "invalid manifests")
+    lines = [MARKER, f"### \u274c Plan failed: {what}, "
                      f"{_count(sum(p.is_error for p in items), 'error')}", ""]
     lines += [f"- {inline(str(p))}" for p in items]
     lines += ["", "Nothing was planned: no API call is made until they are fixed."]

@@ -24,6 +24,7 @@ from engine.actions import (
 )
 from engine.apply import Outcome
 from engine.plan import Plan
+from engine.policies import Waiver
 from engine.render.brief import brief
 from engine.render.safe import clean_text
 
@@ -37,6 +38,8 @@ class Report:
 
     api_calls: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # The policy exceptions the manifests use, each with its reason (DESIGN.md section 9).
+    exceptions: tuple[Waiver, ...] = ()
 
     def notes(self, plan: Plan) -> list[str]:
         return [*plan.notes, *self.warnings]
@@ -82,7 +85,17 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
         "notes": report.notes(plan),
         "errors": list(plan.errors),
         "apiCalls": report.api_calls,
+        "policyExceptions": [w.as_dict() for w in report.exceptions],
     }
+
+
+def exception_lines(report: Report) -> list[str]:
+    """The policy exceptions in use, one line each, for text output."""
+    if not report.exceptions:
+        return []
+    return ["Policy exceptions in use:"] + [
+        f"  {clean_text(w.name)} ({clean_text(w.source)}): {clean_text(w.policy)}: "
+        f"{clean_text(w.reason)}" for w in report.exceptions]
 
 
 def _value(value: Any) -> str:
@@ -163,6 +176,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
                  + summary_text(plan.summary()) + ".")
     for error in plan.errors:
         lines.append(f"error: {clean_text(error)}")
+    lines += exception_lines(report)
     lines += [f"note: {clean_text(n)}" for n in report.notes(plan)]
     calls = report.api_calls
     lines.append("API calls: " + (", ".join(f"{op} {n}" for op, n in calls.items()) or "none"))

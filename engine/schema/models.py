@@ -12,6 +12,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from engine.schema import constraints as c
 
+# A policy's id in rollouts/_policies.yaml, and the reason a manifest gives for an exception.
+PolicyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+ExceptionReason = Annotated[str, Field(min_length=1, max_length=1000)]
+
 
 class ApiModel(BaseModel):
     """Strict: YAML's ``yes`` is no boolean and ``"5"`` no number; unknown keys are errors."""
@@ -178,6 +182,9 @@ class Manifest(ApiModel):
     onFailure: Literal["cancel", "hold"] | None = Field(
         None, description="When a gate fails: cancel the failing wave's job (default), or "
                           "hold it running; no later wave is created either way.")
+    policyExceptions: dict[PolicyId, ExceptionReason] | None = Field(
+        None, description="Policies of rollouts/_policies.yaml this rollout may break, each "
+                          "with the reason (listed in every plan; not sent to AWS).")
 
 
 class Config(ApiModel):
