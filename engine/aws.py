@@ -252,8 +252,11 @@ class IotApi:
             if not token:
                 return
 
-    def list_jobs(self) -> Iterator[dict[str, Any]]:
-        for page in self._pages("ListJobs", maxResults=PAGE_SIZE):
+    def list_jobs(self, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every job's summary, or only those in ``status`` (the active ones are few; the
+        finished ones are an account's whole history)."""
+        for page in self._pages("ListJobs", maxResults=PAGE_SIZE,
+                                **({"status": status} if status else {})):
             yield from page.get("jobs", [])
 
     def describe_job(self, job_id: str) -> dict[str, Any] | None:

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
-from engine.facts import COMPLETED, TAG_CANCELED_BY, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
+from engine.facts import (
+    COMPLETED,
+    ENDED,
+    TAG_CANCELED_BY,
+    TAG_NAME,
+    TAG_PROJECT,
+    TAG_SPEC_HASH,
+)
+from engine.history import History
 from engine.remote import RemoteJob, RemoteState
 from engine.spec import as_compared_to, compared_tags
 
@@ -222,7 +230,10 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
                 needs.setdefault(job.job_id, False)
             if not current:  # a life the tool marked as its cancel: confirm who canceled it
                 for job in rollout.revision():
-                    if job.canceled_by_tool and job.detail is None:
+                    if job.canceled_by_tool and job.end_unread:
+                        needs.setdefault(job.job_id, False)
+                for job in rollout.candidates():  # how each ended, and when it began
+                    if job.status == ENDED:
                         needs.setdefault(job.job_id, False)
             others = rollout.others_active()
             if others and not current:
@@ -242,6 +253,34 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
             needs.setdefault(job.job_id, False)
         out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
+
+
+def ids_to_probe(region: Region, history: History | None) -> set[str]:
+    """JobIds whose holder a plan must know before it creates a job, and that the bulk
+    reads did not show: a pinned jobId; the derived jobId (its next free life) of a rollout
+    with no job in the tag index or among the active ones (another project's job, or one
+    without tags, may hold it; a later wave's is created only once its first wave has a
+    job); and every job the ledger names for such a rollout (a job of the tool's first
+    version, or one the tag index has not caught up with)."""
+    out: set[str] = set()
+    for rollout in region.rollouts:
+        d = rollout.desired
+        if d.pinned:
+            if rollout.pinned is None:
+                out.add(d.job_id)
+            continue
+        if rollout.jobs or (d.wave is not None and d.wave.index > 0):
+            continue
+        life = 1
+        while rollout.held(d.job_id_of_life(life)) or (
+                history is not None and history.holds(d.region, d.job_id_of_life(life))):
+            life += 1
+        out.add(d.job_id_of_life(life))
+        if history is not None:
+            out |= {r.job_id for r in history.records
+                    if r.name == d.name and r.region == d.region}
+    state = region.state
+    return {job_id for job_id in out if job_id not in state.jobs and job_id not in state.absent}
 
 
 GATE_CANCEL = "gate:"  # the start of rollouts:canceled-by on a job its failed gate canceled

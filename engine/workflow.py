@@ -20,20 +20,29 @@ from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
 from engine.errors import ConfigError, InvalidManifests, Problem
-from engine.facts import TAG_HALTED
+from engine.facts import ACTIVE, ENDED, TAG_HALTED, TAG_SPEC_HASH
 from engine.gates import read_gate
 from engine.history import History
-from engine.ledger import Ledger, NoLedger, open_ledger
+from engine.ledger import Ledger, LedgerRecord, NoLedger, open_ledger
 from engine.loader.tree import top_of
 from engine.plan import Plan, build_plan
 from engine.remote import (
+    KnownEnd,
     RemoteState,
     list_region,
+    probe,
     read_details,
     read_running_tags,
     reread_tags,
 )
-from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
+from engine.rollouts import (
+    Region,
+    details_needed,
+    gate_alarms,
+    group,
+    ids_to_probe,
+    tags_to_confirm,
+)
 from engine.schema.constraints import REGION_PATTERN
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
@@ -58,6 +67,9 @@ class PlanRun:
     commit: str | None
     regions: list[Region] = field(default_factory=list)
     stores: list[ObjectStore] = field(default_factory=list)
+    # How jobs of the project ended, read by this plan and not yet in the ledger: apply
+    # records them, so later plans need not read them again.
+    ended: list[LedgerRecord] = field(default_factory=list)
 
     def api_calls(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -225,7 +237,8 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
-                   resolved.commit, regions, stores)
+                   resolved.commit, regions, stores,
+                   _ended(resolved.project, resolved.account, regions, history))
 
 
 def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
@@ -249,11 +262,22 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
         here = [d for d in desired if d.region == region]
         known = ([r.job_id for r in history.records if r.region == region]
                  if history is not None else [])
+        ends = {} if history is None else {
+            job_id: KnownEnd(r.status or ENDED, r.created_at or "", r.updated_at or "",
+                             r.reason or "")
+            for job_id, r in history.ends(region, resolved.account).items()}
         state: RemoteState = list_region(api, project, names={d.name for d in here},
-                                         ids={d.job_id for d in here}, known=known)
+                                         ids={d.job_id for d in here}, known=known, ends=ends)
+        grouped = group(project, desired, state, scope, elsewhere)
+        # Before a job is created: who holds its jobId, where the bulk reads did not say.
+        for _ in range(5):
+            todo = ids_to_probe(grouped, history)
+            if not todo:
+                break
+            state = probe(api, state, todo)
+            grouped = group(project, desired, state, scope, elsewhere)
         # Jobs whose tags were read one by one already (not from the bulk answer).
         fresh = state.read_one_by_one
-        grouped = group(project, desired, state, scope, elsewhere)
         if any(not r.jobs and not r.revision() for r in grouped.rollouts):
             state = read_running_tags(api, state)  # something may be created: look first
             grouped = group(project, desired, state, scope, elsewhere)
@@ -276,12 +300,41 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
         return list(pool.map(read, sorted(apis)))
 
 
+def _ended(project: str, account: str, regions: list[Region],
+           history: History | None) -> list[LedgerRecord]:
+    """Ledger records of the project's jobs whose end this plan read and the ledger lacks."""
+    if history is None:
+        return []
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = []
+    for region in regions:
+        recorded = history.ends(region.region, account)
+        for job in region.state.jobs.values():
+            if job.project != project or job.detail is None or job.job_id in recorded \
+                    or job.status in ACTIVE or job.status == ENDED:
+                continue
+            out.append(LedgerRecord(
+                "end", job.job_id, job.name or "", job.tag(TAG_SPEC_HASH) or "unknown",
+                region.region, now, project, account, reason=str(
+                    job.detail.get("reasonCode") or ""),
+                status=job.status, created_at=job.created_at, updated_at=job.last_updated))
+    return sorted(out, key=lambda r: (r.region, r.job_id))
+
+
+def record_reads(run: PlanRun) -> None:
+    """Write to the ledger what a plan read and the ledger lacks: jobs an interrupted apply
+    did not record, and how the project's finished jobs ended."""
+    context = Context(run.apis, run.ledger, run.commit, run.project, run.account)
+    record_missing(run.plan, context)
+    run.ledger.append(run.ended)
+
+
 def apply_run(run: PlanRun) -> list[Outcome]:
     """Carry out ``run``'s plan; a plan with conflicts or errors is never applied."""
     if run.plan.failed:
         return []
+    record_reads(run)
     context = Context(run.apis, run.ledger, run.commit, run.project, run.account)
-    record_missing(run.plan, context)
     return apply_plan(run.plan, context)
 
 
