@@ -138,6 +138,13 @@ class RemoteState:
     notes: tuple[str, ...] = ()
     read_one_by_one: frozenset[str] = frozenset()  # jobs whose tags ListTagsForResource gave
     absent: frozenset[str] = frozenset()  # jobIds a probe found AWS does not hold
+    account: str = ""  # the account read
+    alias: str | None = None  # its alias under accounts:; None: the starting credentials'
+
+    @property
+    def where(self) -> str:
+        """The key of the place read (``engine.accounts``): region, or ALIAS/REGION."""
+        return self.region if self.alias is None else f"{self.alias}/{self.region}"
 
 
 @dataclass(frozen=True)
@@ -165,12 +172,12 @@ def _job_id(arn: str) -> str | None:
 
 def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterable[str],
                 known: Iterable[str] = (),
-                ends: Mapping[str, KnownEnd] | None = None) -> RemoteState:
+                ends: Mapping[str, KnownEnd] | None = None, where: str = "") -> RemoteState:
     """The active jobs of ``api``'s region and this project's jobs, with their tags.
 
     ``names`` are the rollouts git has in the region, ``ids`` the jobIds it pins or derives,
     ``known`` the jobIds the ledger holds for the project here and ``ends`` how those of
-    them that ended did so.
+    them that ended did so; ``where`` names the place in notes (default: the region).
     """
     notes: list[str] = []
     # The tag index first, the active listing second: a job tagged before the listing began
@@ -184,7 +191,7 @@ def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterabl
         hint = ("; the role needs tag:GetResources (iam/plan-policy.json)"
                 if "AccessDenied" in exc.aws_code else "")
         notes.append(f"tags were read job by job because GetResources failed in "
-                     f"{api.region}: {exc.aws_code}{hint}")
+                     f"{where or api.region}: {exc.aws_code}{hint}")
     active = {job.job_id: job for status in (IN_PROGRESS, SCHEDULED)
               for job in map(_summary, api.list_jobs(status))}
     by_arn = {job.arn: job for job in active.values()}

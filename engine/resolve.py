@@ -14,8 +14,8 @@ from engine.schema.waves import wave_data
 from engine.validate import ValidJob
 
 # Manifest keys that are conveniences, resolved here or by identity, not request fields.
-_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId", "rerun",
-                       "waves", "promoted", "onFailure"})
+_NOT_SENT = frozenset({"name", "region", "account", "documentFile", "document", "tags",
+                       "jobId", "rerun", "waves", "promoted", "onFailure"})
 
 
 def create_job_request(job: ValidJob, *, account: str, region: str,

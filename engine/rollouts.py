@@ -97,6 +97,11 @@ class Region:
     # CloudWatch alarm states the gates name (name -> state; a name absent: not found).
     alarms: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def where(self) -> str:
+        """The key of its (account, region) place."""
+        return self.state.where
+
 
 def lives_of(d: DesiredJob, jobs: tuple[RemoteJob, ...],
              pinned: RemoteJob | None) -> tuple[RemoteJob, ...]:
@@ -120,7 +125,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
           scope: str = "", elsewhere: frozenset[str] = frozenset()) -> Region:
     """Git's rollouts in ``state``'s region with their jobs; orphans within ``scope``, but
     none of a rollout that git holds ``elsewhere`` (outside a planned subfolder)."""
-    here = [d for d in desired if d.region == state.region]
+    here = [d for d in desired if d.where == state.where]
     names = {d.name for d in here}
     by_name: dict[str, list[RemoteJob]] = {}
     orphans: list[RemoteJob] = []
@@ -206,7 +211,8 @@ def swapped(region: Region) -> dict[str, RemoteJob]:
 
 
 def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
-    """By region: the jobs to DescribeJob, each with whether GetJobDocument is needed too.
+    """By place (``Region.where``): the jobs to DescribeJob, each with whether
+    GetJobDocument is needed too.
 
     - a job whose content decides whether it is git's revision (a pinned id's job, a
       first-version job) and was not hashed by this version: both;
@@ -251,7 +257,7 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
                 needs.setdefault(taken.job_id, False)
         for job in swapped(region).values():
             needs.setdefault(job.job_id, False)
-        out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
+        out[region.where] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
 
 
@@ -278,7 +284,8 @@ def ids_to_probe(region: Region, history: History | None) -> set[str]:
         out.add(d.job_id_of_life(life))
         if history is not None:
             out |= {r.job_id for r in history.records
-                    if r.name == d.name and r.region == d.region}
+                    if r.name == d.name and r.region == d.region
+                    and r.account in (None, d.account)}
     state = region.state
     return {job_id for job_id in out if job_id not in state.jobs and job_id not in state.absent}
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from engine.accounts import Accounts, Place, connect, regions_by_alias
 from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
@@ -105,16 +106,30 @@ def project_of(validation: Validation) -> tuple[str, str | None]:
 
 @dataclass
 class Resolved:
-    """A valid folder resolved against the account in use: desired jobs and their clients."""
+    """A valid folder resolved against the accounts in use: desired jobs and the clients of
+    every place (account, region) to read, by place key (``engine.accounts``)."""
 
     validation: Validation
     desired: list[DesiredJob]
     apis: dict[str, IotApi]
     project: str
-    account: str
+    account: str  # the starting credentials' account
     default_region: str
     commit: str | None
     notes: list[str]
+    accounts: Accounts | None = None
+    places: dict[str, Place] = field(default_factory=dict)
+
+    def add_place(self, alias: str | None, region: str) -> None:
+        """Read ``region`` of the account ``alias`` too (a region only the ledger or
+        ``regions:`` names)."""
+        assert self.accounts is not None
+        place = self.accounts.place(alias, region)
+        if place.key not in self.apis:
+            api = IotApi(replace(self.accounts.connections[alias], region=region))
+            api.known_account(place.account)  # checked when the role was assumed
+            self.places[place.key] = place
+            self.apis[place.key] = api
 
 
 def resolve_folder(folder: Path, connection: Connection) -> Resolved:
@@ -141,29 +156,38 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
         raise NoRegion(f"{default_region!r} is no region name (from --region, _config.yaml, "
                        "AWS_REGION / AWS_DEFAULT_REGION or the profile, in that order); "
                        "use one such as eu-west-1")
-    regions = {job.region or default_region for job in validation.jobs} | {default_region}
-    apis = {r: IotApi(replace(connection, region=r)) for r in sorted(regions)}
-    account = apis[default_region].account()
+    home = IotApi(replace(connection, region=default_region))
+    declared = (config.accounts if config is not None else None) or {}
+    # Every declared role is assumed, and its account checked, before anything is read.
+    accounts = (connect(connection, home, declared) if declared
+                else Accounts(home.account(), {}, {None: connection}))
+    account = accounts.home
+    where = [(job.data.get("account"), job.region or default_region) for job in validation.jobs]
+    resolved = Resolved(validation, [], {}, "", account, default_region, None, [], accounts)
+    for alias, regions in regions_by_alias(where, default_region, declared, (),
+                                           any(a is None for a, _ in where)).items():
+        for region in sorted(regions):
+            resolved.add_place(alias, region)
     project, note = project_of(validation)
     commit = git_commit(validation.repo_root)
     desired = desire_all(validation.jobs, project=project, account=account,
                          default_region=default_region, commit=commit,
-                         hashes=validation.spec_hashes)
-    problems = [p for d in desired for p in foreign_targets(d, account)]
+                         hashes=validation.spec_hashes, accounts=accounts.ids)
+    problems = [p for d in desired for p in foreign_targets(d, d.account)]
     problems += pinned_clashes(desired)
     if problems:
         raise InvalidManifests(problems)
-    return Resolved(validation, desired, apis, project, account, default_region, commit,
-                    [note] if note else [])
+    return replace(resolved, desired=desired, project=project, commit=commit,
+                   notes=[note] if note else [])
 
 
 def pinned_clashes(desired: list[DesiredJob]) -> list[Problem]:
     """A pinned jobId equal to another rollout's derived one: the two would fight over one
     job (the derived id is known only once targets resolve in an account)."""
-    derived = {(d.region, d.job_id): d for d in desired if not d.pinned}
+    derived = {(d.where, d.job_id): d for d in desired if not d.pinned}
     problems = []
     for d in desired:
-        other = derived.get((d.region, d.job_id)) if d.pinned else None
+        other = derived.get((d.where, d.job_id)) if d.pinned else None
         if other is not None:
             problems.append(Problem(d.file, d.line, 1, "jobId",
                                     f"jobId {d.job_id} is the jobId rollout {other.name} "
@@ -225,12 +249,18 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
         book = open_ledger(where, validation.repo_root, store)
     history = None if isinstance(book, NoLedger) else History.of(resolved.project,
                                                                   book.records())
-    apis = dict(resolved.apis)
-    extra = set(config.regions or ()) if config else set()
-    if history is not None:
-        extra |= history.regions()
-    for region in sorted(extra - set(apis)):
-        apis[region] = IotApi(replace(connection, region=region))
+    accounts = resolved.accounts
+    assert accounts is not None
+    regions_read = (config.regions if config is not None else None) or ()
+    extra = {(alias, region) for alias in {p.alias for p in resolved.places.values()}
+             for region in regions_read}
+    if history is not None:  # where the project has had jobs, in every account still declared
+        extra |= {(alias, r.region) for r in history.records
+                  if r.project == resolved.project
+                  and (alias := accounts.alias_of(r.account or accounts.home)) != ""}
+    for alias, region in sorted(extra, key=lambda p: (p[0] or "", p[1])):
+        resolved.add_place(alias, region)
+    apis = resolved.apis
     scope = scope_of(validation)
     regions = _read_regions(resolved, apis, history, scope, _names_elsewhere(validation, scope))
     plan = build_plan(resolved.project, regions, history, prune=prune,
@@ -238,7 +268,7 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
                    resolved.commit, regions, stores,
-                   _ended(resolved.project, resolved.account, regions, history))
+                   _ended(resolved.project, regions, history))
 
 
 def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
@@ -257,17 +287,20 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
     """Every region's jobs, concurrently; then the details the rollout layer needs."""
     project, desired = resolved.project, resolved.desired
 
-    def read(region: str) -> Region:
-        api = apis[region]
-        here = [d for d in desired if d.region == region]
-        known = ([r.job_id for r in history.records if r.region == region]
-                 if history is not None else [])
+    def read(key: str) -> Region:
+        api, place = apis[key], resolved.places[key]
+        region = place.region
+        here = [d for d in desired if d.where == key]
+        known = ([r.job_id for r in history.records if r.region == region
+                  and r.account in (None, place.account)] if history is not None else [])
         ends = {} if history is None else {
             job_id: KnownEnd(r.status or ENDED, r.created_at or "", r.updated_at or "",
                              r.reason or "")
-            for job_id, r in history.ends(region, resolved.account).items()}
-        state: RemoteState = list_region(api, project, names={d.name for d in here},
-                                         ids={d.job_id for d in here}, known=known, ends=ends)
+            for job_id, r in history.ends(region, place.account).items()}
+        state: RemoteState = replace(
+            list_region(api, project, names={d.name for d in here},
+                        ids={d.job_id for d in here}, known=known, ends=ends, where=key),
+            account=place.account, alias=place.alias)
         grouped = group(project, desired, state, scope, elsewhere)
         # Before a job is created: who holds its jobId, where the bulk reads did not say.
         for _ in range(5):
@@ -288,7 +321,7 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
         # A detail read may show what asks for another (a first-version job found to be an
         # earlier revision, whose document then explains the replace): a second round.
         for _ in range(3):
-            needs = details_needed([grouped]).get(region, {})
+            needs = details_needed([grouped]).get(key, {})
             if not needs:
                 break
             state = read_details(api, state, needs)
@@ -300,7 +333,7 @@ def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History 
         return list(pool.map(read, sorted(apis)))
 
 
-def _ended(project: str, account: str, regions: list[Region],
+def _ended(project: str, regions: list[Region],
            history: History | None) -> list[LedgerRecord]:
     """Ledger records of the project's jobs whose end this plan read and the ledger lacks."""
     if history is None:
@@ -308,6 +341,7 @@ def _ended(project: str, account: str, regions: list[Region],
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out = []
     for region in regions:
+        account = region.state.account
         recorded = history.ends(region.region, account)
         for job in region.state.jobs.values():
             if job.project != project or job.detail is None or job.job_id in recorded \
@@ -352,11 +386,12 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
     finally:
         gc.unfreeze()  # what desire_all froze
 
-    def region_status(region: str) -> list[RolloutStatus]:
-        api = resolved.apis[region]
-        here = [d for d in resolved.desired if d.region == region]
-        state = list_region(api, resolved.project, names={d.name for d in here},
-                            ids={d.job_id for d in here})
+    def region_status(key: str) -> list[RolloutStatus]:
+        api, place = resolved.apis[key], resolved.places[key]
+        here = [d for d in resolved.desired if d.where == key]
+        state = replace(list_region(api, resolved.project, names={d.name for d in here},
+                                    ids={d.job_id for d in here}),
+                        account=place.account, alias=place.alias)
         out = []
         grouped = group(resolved.project, resolved.desired, state)
         names = gate_alarms(grouped)
