@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from engine.aws import Connection, IotApi
 from engine.errors import ConfigError
@@ -53,6 +53,7 @@ class Accounts:
     home: str  # the starting credentials' account id
     ids: dict[str, str]  # alias -> account id, as declared
     connections: dict[str | None, Connection]  # alias (None: starting) -> connection
+    checks: list[IotApi] = field(default_factory=list)  # the clients that checked each one
 
     def account_of(self, alias: str | None) -> str:
         return self.home if alias is None else self.ids[alias]
@@ -73,21 +74,25 @@ def connect(connection: Connection, home: IotApi,
     """Assume every declared account's role from ``home``'s credentials and check the
     identity each gives against the declared id, concurrently; AccountMismatch names every
     role that landed elsewhere (before anything else is read, and nothing is written)."""
-    def assume(alias: str) -> tuple[str, Connection, str]:
+    def assume(alias: str) -> tuple[str, Connection, IotApi]:
         account = declared[alias]
         reached = replace(connection, credentials=home.assume_role(account.roleArn, alias))
-        return alias, reached, IotApi(replace(reached, region=home.region)).account()
+        check = IotApi(replace(reached, region=home.region))
+        check.account()
+        return alias, reached, check
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(declared)))) as pool:
         done = list(pool.map(assume, sorted(declared)))
-    wrong = [f"{alias}: role {declared[alias].roleArn} gave account {got}, not the declared "
-             f"{declared[alias].id}" for alias, _, got in done if got != declared[alias].id]
+    wrong = [f"{alias}: role {declared[alias].roleArn} gave account {check.account()}, not "
+             f"the declared {declared[alias].id}" for alias, _, check in done
+             if check.account() != declared[alias].id]
     if wrong:
         raise AccountMismatch("refused: a role landed in another account than declared ("
                               + "; ".join(wrong) + "); nothing was read or written: correct "
                               "the id or the roleArn under accounts: in _config.yaml")
     return Accounts(home.account(), {a: declared[a].id for a in declared},
-                    {None: connection, **{alias: reached for alias, reached, _ in done}})
+                    {None: connection, **{alias: reached for alias, reached, _ in done}},
+                    [check for _, _, check in done])
 
 
 def regions_by_alias(job_places: Iterable[tuple[str | None, str]], default_region: str,

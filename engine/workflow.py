@@ -71,10 +71,13 @@ class PlanRun:
     # How jobs of the project ended, read by this plan and not yet in the ledger: apply
     # records them, so later plans need not read them again.
     ended: list[LedgerRecord] = field(default_factory=list)
+    # Clients whose calls count but that read no place (the roles' assumption and checks).
+    others: list[IotApi] = field(default_factory=list)
 
     def api_calls(self) -> dict[str, int]:
         total: dict[str, int] = {}
-        counters = [api.calls for api in self.apis.values()] + [s.calls for s in self.stores]
+        counters = [api.calls for api in [*self.apis.values(), *self.others]] + [
+            s.calls for s in self.stores]
         for calls in counters:
             for operation, count in calls.items():
                 total[operation] = total.get(operation, 0) + count
@@ -119,6 +122,7 @@ class Resolved:
     notes: list[str]
     accounts: Accounts | None = None
     places: dict[str, Place] = field(default_factory=dict)
+    others: list[IotApi] = field(default_factory=list)  # counted clients of no place
 
     def add_place(self, alias: str | None, region: str) -> None:
         """Read ``region`` of the account ``alias`` too (a region only the ledger or
@@ -126,8 +130,12 @@ class Resolved:
         assert self.accounts is not None
         place = self.accounts.place(alias, region)
         if place.key not in self.apis:
-            api = IotApi(replace(self.accounts.connections[alias], region=region))
-            api.known_account(place.account)  # checked when the role was assumed
+            home = self.others[0] if self.others else None
+            if alias is None and home is not None and home.region == region:
+                api = self.others.pop(0)  # the client that asked who we are: reused
+            else:
+                api = IotApi(replace(self.accounts.connections[alias], region=region))
+                api.known_account(place.account)  # checked when the role was assumed
             self.places[place.key] = place
             self.apis[place.key] = api
 
@@ -163,7 +171,8 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
                 else Accounts(home.account(), {}, {None: connection}))
     account = accounts.home
     where = [(job.data.get("account"), job.region or default_region) for job in validation.jobs]
-    resolved = Resolved(validation, [], {}, "", account, default_region, None, [], accounts)
+    resolved = Resolved(validation, [], {}, "", account, default_region, None, [], accounts,
+                        others=[home, *accounts.checks])
     for alias, regions in regions_by_alias(where, default_region, declared, (),
                                            any(a is None for a, _ in where)).items():
         for region in sorted(regions):
@@ -268,7 +277,7 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
                    resolved.commit, regions, stores,
-                   _ended(resolved.project, regions, history))
+                   _ended(resolved.project, regions, history), resolved.others)
 
 
 def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
