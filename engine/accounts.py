@@ -71,19 +71,24 @@ class Accounts:
 
 def connect(connection: Connection, home: IotApi,
             declared: Mapping[str, Account]) -> Accounts:
-    """Assume every declared account's role from ``home``'s credentials and check the
+    """Assume every declared account's role from ``home``'s credentials (its planRoleArn,
+    where set, for a run that only reads) and check the
     identity each gives against the declared id, concurrently; AccountMismatch names every
     role that landed elsewhere (before anything else is read, and nothing is written)."""
-    def assume(alias: str) -> tuple[str, Connection, IotApi]:
+    def role(alias: str) -> str:
         account = declared[alias]
-        reached = replace(connection, credentials=home.assume_role(account.roleArn, alias))
+        return (account.planRoleArn or account.roleArn) if connection.reads_only \
+            else account.roleArn
+
+    def assume(alias: str) -> tuple[str, Connection, IotApi]:
+        reached = replace(connection, credentials=home.assume_role(role(alias), alias))
         check = IotApi(replace(reached, region=home.region))
         check.account()
         return alias, reached, check
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(declared)))) as pool:
         done = list(pool.map(assume, sorted(declared)))
-    wrong = [f"{alias}: role {declared[alias].roleArn} gave account {check.account()}, not "
+    wrong = [f"{alias}: role {role(alias)} gave account {check.account()}, not "
              f"the declared {declared[alias].id}" for alias, _, check in done
              if check.account() != declared[alias].id]
     if wrong:

@@ -101,6 +101,8 @@ class Connection:
     # Temporary credentials of an assumed role (key id, secret, session token); None: the
     # profile's, or the default chain's.
     credentials: tuple[str, str, str] | None = None
+    # A run that only reads (plan): each account's read-only role is assumed where declared.
+    reads_only: bool = False
 
 
 def _first_line(exc: Exception) -> str:

@@ -193,3 +193,18 @@ def test_validate__unknown_account_alias__an_error_at_its_line(tmp_path: Path) -
                                  "_config.yaml; did you mean prod?"),
         ("sub/_defaults.yaml", 1, "account", "account 'qa' is not declared under accounts: "
                                              "in _config.yaml (declared: prod, staging)")}
+
+
+def test_accounts__plan_role__assumed_by_a_plan_only(env: str, tmp_path: Path,
+                                                     calls: list[str]) -> None:
+    # The read-only role lands elsewhere here, so which role a run assumed shows at once.
+    config = CONFIG.replace(
+        f'roleArn: "arn:aws:iam::{PROD}:role/rollouts"}}',
+        f'roleArn: "arn:aws:iam::{PROD}:role/rollouts", '
+        f'planRoleArn: "arn:aws:iam::999988887777:role/rollouts-plan"}}')
+    root = _repo(tmp_path, "a", config)
+    with pytest.raises(AccountMismatch, match="rollouts-plan gave account 999988887777"):
+        plan_folder(root, Connection(region=REGION, endpoint_url=env, rate=0,
+                                     reads_only=True))
+    run = _plan(root, env)  # an apply's plan: roleArn
+    assert [a.account for a in run.plan.actions] == [PROD]

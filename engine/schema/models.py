@@ -190,6 +190,9 @@ class Account(ApiModel):
                                         "role gives is checked against it before any call.")
     roleArn: c.AssumedRoleArn = Field(
         description="The IAM role in that account to assume from the starting credentials.")
+    planRoleArn: c.AssumedRoleArn | None = Field(
+        None, description="A read-only role in that account that plan assumes instead of "
+                          "roleArn (pull requests then never hold a role that can write).")
 
 
 class Config(ApiModel):
