@@ -157,7 +157,9 @@ def execute(ctx: Context, action: Action) -> str:
 
 
 def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
-    """Run every change of ``plan``; the outcomes are in the plan's order."""
+    """Run every change of ``plan``; the outcomes are in the plan's order. Each place
+    (account, region) runs its actions with workers of its own, all places at once: each
+    is paced by its own rate limits, so two places apply at twice one's rate."""
 
     def run(action: Action) -> Outcome:
         try:
@@ -167,5 +169,15 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
         except Exception as exc:  # an action's failure must not stop the others
             return Outcome(action, False, f"{type(exc).__name__}: {exc}")
 
-    with ThreadPoolExecutor(max_workers=APPLY_WORKERS) as pool:
-        return list(pool.map(run, plan.changes))
+    by_place: dict[str, list[Action]] = {}
+    for action in plan.changes:
+        by_place.setdefault(action.where, []).append(action)
+
+    def run_place(actions: list[Action]) -> list[Outcome]:
+        with ThreadPoolExecutor(max_workers=APPLY_WORKERS) as pool:
+            return list(pool.map(run, actions))
+
+    with ThreadPoolExecutor(max_workers=max(1, len(by_place))) as places:
+        done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
+                for o in outcomes}
+    return [done[id(action)] for action in plan.changes]
