@@ -76,7 +76,7 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
         "changes": [change_json(a, by_action.get(id(a)) if outcomes is not None else None)
                     for a in plan.actions],
         "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
-                     **({"account": o.account} if o.account else {}),
+                     **({"account": o.account} if o.alias is not None else {}),
                      "source": o.source} for o in plan.orphans],
         "waves": [step.as_dict() for step in plan.waves],
         "notes": report.notes(plan),
