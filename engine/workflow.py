@@ -1,8 +1,9 @@
 """The engine's entry points for plan and apply: what a CLI or a CI script calls.
 
-``plan_folder`` validates a rollouts folder, resolves every job, reads the ledger and AWS
-IoT (which jobs exist, then only the details the rollout layer asks for) and builds the
-plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
+``plan_folder`` validates a rollouts folder, resolves every job in its account and region
+(assuming the declared accounts' roles, ``engine.accounts``), reads the ledger and AWS IoT
+in every place (``engine.places``) and builds the plan; it writes nothing anywhere.
+``apply_run`` carries a plan out.
 """
 
 from __future__ import annotations
@@ -21,29 +22,15 @@ from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
 from engine.errors import ConfigError, InvalidManifests, Problem
-from engine.facts import ACTIVE, ENDED, TAG_HALTED, TAG_SPEC_HASH
+from engine.facts import TAG_HALTED
 from engine.gates import read_gate
 from engine.history import History
 from engine.ledger import Ledger, LedgerRecord, NoLedger, open_ledger
 from engine.loader.tree import top_of
+from engine.places import ended_records, read_places
 from engine.plan import Plan, build_plan
-from engine.remote import (
-    KnownEnd,
-    RemoteState,
-    list_region,
-    probe,
-    read_details,
-    read_running_tags,
-    reread_tags,
-)
-from engine.rollouts import (
-    Region,
-    details_needed,
-    gate_alarms,
-    group,
-    ids_to_probe,
-    tags_to_confirm,
-)
+from engine.remote import list_region
+from engine.rollouts import Region, gate_alarms, group
 from engine.schema.constraints import REGION_PATTERN
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
@@ -271,13 +258,14 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
         resolved.add_place(alias, region)
     apis = resolved.apis
     scope = scope_of(validation)
-    regions = _read_regions(resolved, apis, history, scope, _names_elsewhere(validation, scope))
+    regions = read_places(resolved.project, resolved.desired, apis, resolved.places, history,
+                          scope, _names_elsewhere(validation, scope))
     plan = build_plan(resolved.project, regions, history, prune=prune,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
                    resolved.commit, regions, stores,
-                   _ended(resolved.project, regions, history), resolved.others)
+                   ended_records(resolved.project, regions, history), resolved.others)
 
 
 def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
@@ -289,79 +277,6 @@ def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
     whole.save_cache()
     mine = {job.name for job in validation.jobs}
     return frozenset(job.name for job in whole.jobs if job.name not in mine)
-
-
-def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History | None,
-                  scope: str, elsewhere: frozenset[str]) -> list[Region]:
-    """Every region's jobs, concurrently; then the details the rollout layer needs."""
-    project, desired = resolved.project, resolved.desired
-
-    def read(key: str) -> Region:
-        api, place = apis[key], resolved.places[key]
-        region = place.region
-        here = [d for d in desired if d.where == key]
-        known = ([r.job_id for r in history.records if r.region == region
-                  and r.account in (None, place.account)] if history is not None else [])
-        ends = {} if history is None else {
-            job_id: KnownEnd(r.status or ENDED, r.created_at or "", r.updated_at or "",
-                             r.reason or "")
-            for job_id, r in history.ends(region, place.account).items()}
-        state: RemoteState = replace(
-            list_region(api, project, names={d.name for d in here},
-                        ids={d.job_id for d in here}, known=known, ends=ends, where=key),
-            account=place.account, alias=place.alias)
-        grouped = group(project, desired, state, scope, elsewhere)
-        # Before a job is created: who holds its jobId, where the bulk reads did not say.
-        for _ in range(5):
-            todo = ids_to_probe(grouped, history)
-            if not todo:
-                break
-            state = probe(api, state, todo)
-            grouped = group(project, desired, state, scope, elsewhere)
-        # Jobs whose tags were read one by one already (not from the bulk answer).
-        fresh = state.read_one_by_one
-        if any(not r.jobs and not r.revision() for r in grouped.rollouts):
-            state = read_running_tags(api, state)  # something may be created: look first
-            grouped = group(project, desired, state, scope, elsewhere)
-        drifted = [j for j in tags_to_confirm(grouped) if j not in set(fresh)]
-        if drifted:
-            state = reread_tags(api, state, drifted)
-            grouped = group(project, desired, state, scope, elsewhere)
-        # A detail read may show what asks for another (a first-version job found to be an
-        # earlier revision, whose document then explains the replace): a second round.
-        for _ in range(3):
-            needs = details_needed([grouped]).get(key, {})
-            if not needs:
-                break
-            state = read_details(api, state, needs)
-            grouped = group(project, desired, state, scope, elsewhere)
-        alarms = gate_alarms(grouped)
-        return replace(grouped, alarms=api.alarm_states(alarms)) if alarms else grouped
-
-    with ThreadPoolExecutor(max_workers=max(1, len(apis))) as pool:
-        return list(pool.map(read, sorted(apis)))
-
-
-def _ended(project: str, regions: list[Region],
-           history: History | None) -> list[LedgerRecord]:
-    """Ledger records of the project's jobs whose end this plan read and the ledger lacks."""
-    if history is None:
-        return []
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    out = []
-    for region in regions:
-        account = region.state.account
-        recorded = history.ends(region.region, account)
-        for job in region.state.jobs.values():
-            if job.project != project or job.detail is None or job.job_id in recorded \
-                    or job.status in ACTIVE or job.status == ENDED:
-                continue
-            out.append(LedgerRecord(
-                "end", job.job_id, job.name or "", job.tag(TAG_SPEC_HASH) or "unknown",
-                region.region, now, project, account, reason=str(
-                    job.detail.get("reasonCode") or ""),
-                status=job.status, created_at=job.created_at, updated_at=job.last_updated))
-    return sorted(out, key=lambda r: (r.region, r.job_id))
 
 
 def record_reads(run: PlanRun) -> None:
