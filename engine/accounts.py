@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from engine.aws import Connection, IotApi
+from engine.aws import AwsError, Connection, IotApi
 from engine.errors import ConfigError
 from engine.schema.models import Account
 
@@ -81,7 +81,15 @@ def connect(connection: Connection, home: IotApi,
             else account.roleArn
 
     def assume(alias: str) -> tuple[str, Connection, IotApi]:
-        reached = replace(connection, credentials=home.assume_role(role(alias), alias))
+        try:
+            credentials = home.assume_role(role(alias), alias)
+        except AwsError as exc:
+            raise AwsError("AssumeRole", exc.aws_code,
+                           f"cannot assume {role(alias)} (account {alias}): {exc}; the "
+                           "starting role needs sts:AssumeRole on it (iam/plan-policy.json, "
+                           "iam/apply-policy.json) and the role must trust the starting "
+                           "role (iam/account-role-trust.json)") from exc
+        reached = replace(connection, credentials=credentials)
         check = IotApi(replace(reached, region=home.region))
         check.account()
         return alias, reached, check

@@ -208,3 +208,17 @@ def test_accounts__plan_role__assumed_by_a_plan_only(env: str, tmp_path: Path,
                                      reads_only=True))
     run = _plan(root, env)  # an apply's plan: roleArn
     assert [a.account for a in run.plan.actions] == [PROD]
+
+
+def test_accounts__role_cannot_be_assumed__aws_error_naming_the_account_and_the_fix(
+        env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(self: IotApi, role_arn: str, session: str) -> tuple[str, str, str]:
+        raise AwsError("AssumeRole", "AccessDenied", "not authorized to perform sts:AssumeRole")
+
+    monkeypatch.setattr(IotApi, "assume_role", denied)
+    with pytest.raises(AwsError) as failed:
+        _plan(_repo(tmp_path, "a"), env)
+    message = str(failed.value)
+    assert failed.value.code == "AWS_ERROR" and failed.value.aws_code == "AccessDenied"
+    assert f"arn:aws:iam::{PROD}:role/rollouts (account prod)" in message
+    assert "iam/account-role-trust.json" in message and "\n" not in message
