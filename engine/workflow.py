@@ -250,10 +250,17 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
     regions_read = (config.regions if config is not None else None) or ()
     extra = {(alias, region) for alias in {p.alias for p in resolved.places.values()}
              for region in regions_read}
+    notes = list(resolved.notes)
     if history is not None:  # where the project has had jobs, in every account still declared
-        extra |= {(alias, r.region) for r in history.records
-                  if r.project == resolved.project
-                  and (alias := accounts.alias_of(r.account or accounts.home)) != ""}
+        mine = [r for r in history.records if r.project == resolved.project]
+        extra |= {(alias, r.region) for r in mine
+                  if (alias := accounts.alias_of(r.account or accounts.home)) != ""}
+        gone = sorted({r.account for r in mine if r.account
+                       and accounts.alias_of(r.account) == ""})
+        if gone:
+            notes.append(f"the ledger holds jobs of this project in account(s) {', '.join(gone)}"
+                         ", which accounts: in _config.yaml no longer declares: they are not "
+                         "read (their orphans are neither listed nor pruned)")
     for alias, region in sorted(extra, key=lambda p: (p[0] or "", p[1])):
         resolved.add_place(alias, region)
     apis = resolved.apis
@@ -262,7 +269,7 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
                           scope, _names_elsewhere(validation, scope))
     plan = build_plan(resolved.project, regions, history, prune=prune,
                       now=now or datetime.now(timezone.utc).replace(tzinfo=None))
-    plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
+    plan = replace(plan, notes=tuple(notes) + plan.notes)
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
                    resolved.commit, regions, stores,
                    ended_records(resolved.project, regions, history), resolved.others)

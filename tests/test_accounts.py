@@ -222,3 +222,16 @@ def test_accounts__role_cannot_be_assumed__aws_error_naming_the_account_and_the_
     assert failed.value.code == "AWS_ERROR" and failed.value.aws_code == "AccessDenied"
     assert f"arn:aws:iam::{PROD}:role/rollouts (account prod)" in message
     assert "iam/account-role-trust.json" in message and "\n" not in message
+
+
+def test_accounts__account_no_longer_declared__its_ledger_jobs_noted_not_read(
+        env: str, tmp_path: Path) -> None:
+    root = _repo(tmp_path, "ac")
+    assert all(o.ok for o in apply_run(_plan(root, env)))
+    (root / "c.yaml").unlink()
+    (root / "_config.yaml").write_text(CONFIG.split("  staging:")[0])
+    run = _plan(root, env)
+    assert run.plan.actions == () and run.plan.orphans == ()
+    assert any(f"account(s) {STAGING}, which accounts: in _config.yaml no longer declares"
+               in n for n in run.plan.notes), run.plan.notes
+    assert _jobs(STAGING, REGION) != {}  # left alone
