@@ -18,7 +18,7 @@ from engine.render import markdown
 from engine.render.plan import Report, data
 from engine.sandbox import moto_jobs
 from engine.validate import validate_folder
-from engine.workflow import PlanRun, apply_run, plan_folder
+from engine.workflow import PlanRun, apply_run, plan_folder, status_folder
 
 from .conftest import ACCOUNT, REGION
 
@@ -235,3 +235,13 @@ def test_accounts__account_no_longer_declared__its_ledger_jobs_noted_not_read(
     assert any(f"account(s) {STAGING}, which accounts: in _config.yaml no longer declares"
                in n for n in run.plan.notes), run.plan.notes
     assert _jobs(STAGING, REGION) != {}  # left alone
+
+
+def test_status__two_accounts__each_rollout_read_in_its_own_place(env: str,
+                                                                 tmp_path: Path) -> None:
+    root = _repo(tmp_path, "ae")
+    assert all(o.ok for o in apply_run(_plan(root, env)))
+    statuses = {s.name: s for s in status_folder(
+        root, Connection(region=REGION, endpoint_url=env, rate=0))}
+    assert {n: (s.status, s.where, s.as_dict().get("account")) for n, s in statuses.items()} == {
+        "a": ("IN_PROGRESS", f"prod/{REGION}", PROD), "e": ("IN_PROGRESS", REGION, None)}
