@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # validate judges policies on requests built here: no import 
     from engine.validate import ValidJob
 
 # Manifest keys that are conveniences, resolved here or by identity, not request fields.
-_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId", "rerun",
-                       "waves", "promoted", "onFailure", "policyExceptions"})
+_NOT_SENT = frozenset({"name", "region", "account", "documentFile", "document", "tags",
+                       "jobId", "rerun", "waves", "promoted", "onFailure", "policyExceptions"})
 
 
 def create_job_request(job: ValidJob, *, account: str, region: str,

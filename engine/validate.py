@@ -6,6 +6,7 @@ file at once; it makes no AWS call and imports nothing of boto3.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -129,6 +130,9 @@ def validate_folder(root: Path, *, now: datetime | None = None,
              if use_cache and now is None else None)
     region = result.config.region if result.config is not None else None
     book = book_for(tree, result.config, result.problems)
+    # The accounts jobs may name; None where _config.yaml is broken (its own errors say so).
+    aliases = (frozenset(result.config.accounts or {}) if result.config is not None
+               else None if tree.config is not None else frozenset())
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key: str | None = None
         raw: bytes | OSError | None = None
@@ -144,7 +148,7 @@ def validate_folder(root: Path, *, now: datetime | None = None,
             # The job's place among the file's valid jobs: its place in the cache entry.
             memo = f"{key}#{len(result.jobs) - first_job}" if key is not None else None
             job = _validate_job(source, tree, now, result.problems, deps, memo,
-                                region)
+                                region, aliases)
             if job is not None:
                 if book is not None:  # the team's policies (engine.policies)
                     job = book.judge(job, source, result.problems)
@@ -241,7 +245,8 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems: list[Problem],
                   deps: list[tuple[str, str | None]], memo_key: str | None,
-                  default_region: str | None = None) -> ValidJob | None:
+                  default_region: str | None = None,
+                  aliases: frozenset[str] | None = frozenset()) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -276,6 +281,9 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         return None
 
     findings, document = _findings(manifest, source, tree, now, deps, default_region)
+    if manifest.account is not None and aliases is not None \
+            and manifest.account not in aliases:
+        findings.append(Finding(("account",), _unknown_account(manifest.account, aliases)))
     for f in findings:
         problems.append(source.problem(f.path, f.message, at_key=f.at_key, warning=f.warning))
     if any(not f.warning for f in findings):
@@ -292,6 +300,16 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         memo_key=memo_key,
         defaults_from=source.defaults_from,
     )
+
+
+def _unknown_account(alias: str, aliases: frozenset[str]) -> str:
+    if not aliases:
+        return (f"account {alias!r} is not declared: add accounts: {{{alias}: {{id: "
+                "\"111122223333\", roleArn: ...}}}} to _config.yaml")
+    near = difflib.get_close_matches(alias, sorted(aliases), n=1)
+    return (f"account {alias!r} is not declared under accounts: in _config.yaml"
+            + (f"; did you mean {near[0]}?" if near else
+               f" (declared: {', '.join(sorted(aliases))})"))
 
 
 def _findings(manifest: Manifest, source: JobSource, tree: Tree, now: datetime | None,

@@ -79,14 +79,16 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
-          body: Callable[[PlanRun], None]) -> None:
-    """Plan (inside the sandbox if asked) and hand the run to ``body``."""
+          body: Callable[[PlanRun], None], *, reads_only: bool = False) -> None:
+    """Plan (inside the sandbox if asked) and hand the run to ``body``; ``reads_only``: a
+    plan that applies nothing (it assumes each account's planRoleArn where one is set)."""
     from engine.aws import Connection
     from engine.loader.tree import find_repo_root, find_rollouts
     from engine.workflow import plan_folder
 
     folder = find_rollouts(folder)
-    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
+    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url,
+                            reads_only=reads_only)
     context: Any = nullcontext(None)
     if sandbox:
         from engine.sandbox.runtime import sandbox as simulated
@@ -124,7 +126,8 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
         result["run"] = run
 
     with errors_to_exit(output):
-        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show)
+        _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show,
+              reads_only=True)
     run: PlanRun = result["run"]
     if run.plan.failed:
         sys.exit(1)

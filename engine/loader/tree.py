@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +132,12 @@ class Tree:
             data = deep_merge(data, doc.data, origins) if chain else dict(doc.data)
             yield JobSource(doc, path, source, chain, data, origins)
 
-    @property
+    @cached_property
     def shown_root(self) -> str:
         # Names are worked out from the folder's once: a relpath or resolve per file is slow.
         return display_name(self.root)
 
-    @property
+    @cached_property
     def repo_prefix(self) -> tuple[str, ...]:
         return self.root.relative_to(self.repo_root).parts
 

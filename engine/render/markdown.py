@@ -127,13 +127,18 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     head = [MARKER, heading(plan, outcomes), "", *failures(plan, outcomes),
             f"Project: {inline(plan.project)}", ""]
     if plan.actions:
-        head += ["| | action | rollout | job id | region | manifest |",
-                 "|---|---|---|---|---|---|"]
+        # The account gets a column where a declared account (accounts:) is in play.
+        accounts = any(a.where != a.region for a in plan.actions)
+        head += ["| | action | rollout | job id |" + (" account |" if accounts else "")
+                 + " region | manifest |",
+                 "|---|---|---|---|" + ("---|" if accounts else "") + "---|---|"]
         for action in plan.actions:
             symbol = action.symbol.replace("-", "\\-").replace("+", "\\+").replace(
                 ">", "&gt;")
+            account = (f" {inline(action.where.rpartition('/')[0] or action.account)} |"
+                       if accounts else "")
             head.append(f"| {symbol} | {action.verb} | {inline(action.name)} | "
-                        f"{inline(action.job_id)} | {inline(action.region)} | "
+                        f"{inline(action.job_id)} |{account} {inline(action.region)} | "
                         f"{inline(action.source or '')} |")
         head.append("")
     elif not plan.orphans:
@@ -150,7 +155,7 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     head += exception_section(report)
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
-        head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.region)} "
+        head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.where)} "
                  f"({inline(o.source or 'no source')})" for o in plan.orphans]
         head.append("")
     tail: list[str] = []

@@ -58,9 +58,8 @@ def change_json(action: Action, outcome: Outcome | None = None) -> dict[str, Any
         "replaces": list(action.old_job_ids) if isinstance(action, Replace) else [],
         "diff": [c.as_dict() for c in action.diff],
     }
-    job = getattr(action, "job", None)
-    if job is not None:
-        change["account"] = job.account
+    if action.account:
+        change["account"] = action.account
     if isinstance(action, Rename):
         change["renamedFrom"] = action.old_name
     if isinstance(action, Cancel | Halt):
@@ -80,6 +79,7 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
         "changes": [change_json(a, by_action.get(id(a)) if outcomes is not None else None)
                     for a in plan.actions],
         "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
+                     **({"account": o.account} if o.alias is not None else {}),
                      "source": o.source} for o in plan.orphans],
         "waves": [step.as_dict() for step in plan.waves],
         "notes": report.notes(plan),
@@ -143,7 +143,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     lines: list[str] = [f"Project {clean_text(plan.project)}"]
     for action in plan.actions:
         head = (f"{action.symbol:>3} {action.verb:<8} {clean_text(action.name)}  "
-                f"({clean_text(action.job_id)}, {action.region})  "
+                f"({clean_text(action.job_id)}, {clean_text(action.where)})  "
                 f"{clean_text(action.source or '')}")
         lines.append(click.style(head, fg=COLOURS[action.verb]) if colour else head)
         why = explanation(action)
@@ -165,7 +165,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
         if orphan.job_id in pruned:
             continue  # its cancel is above
         lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
-                     f"{orphan.region})  {clean_text(orphan.source or '')}")
+                     f"{clean_text(orphan.where)})  {clean_text(orphan.source or '')}")
     if plan.waves:
         lines.append("Waves (as planned, before this apply):" if outcomes is not None
                      else "Waves:")
