@@ -66,6 +66,15 @@ class _OfJob:
         return self.job.region
 
     @property
+    def account(self) -> str:
+        return self.job.account
+
+    @property
+    def where(self) -> str:
+        """The key of its (account, region) place (``engine.accounts``)."""
+        return self.job.where
+
+    @property
     def source(self) -> str | None:
         return self.job.source
 
@@ -157,10 +166,16 @@ class Cancel:
     source: str | None
     reason: str  # "prune", or "replace:<jobId of git's revision>"
     diff: tuple[FieldChange, ...] = ()
+    account: str = ""  # the job's account id
+    alias: str | None = None  # its account's alias; None: the starting credentials'
 
     @property
     def job_id(self) -> str:
         return self.target.job_id
+
+    @property
+    def where(self) -> str:
+        return self.region if self.alias is None else f"{self.alias}/{self.region}"
 
     @property
     def comment(self) -> str:

@@ -53,7 +53,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Context:
-    apis: dict[str, IotApi]  # by region
+    apis: dict[str, IotApi]  # by place: region, or ALIAS/REGION (``engine.accounts``)
     ledger: Ledger
     commit: str | None
     project: str
@@ -76,7 +76,7 @@ def record_missing(plan: Plan, ctx: Context) -> None:
 
 
 def _create(ctx: Context, job: DesiredJob, job_id: str, request: Call) -> str:
-    api = ctx.apis[job.region]
+    api = ctx.apis[job.where]
     operation, params = request
     try:
         api.call(operation, **params)
@@ -93,10 +93,10 @@ def _create(ctx: Context, job: DesiredJob, job_id: str, request: Call) -> str:
     return message
 
 
-def _cancel(ctx: Context, region: str, calls: tuple[Call, ...], name: str,
+def _cancel(ctx: Context, where: str, calls: tuple[Call, ...], name: str,
             reason: str, spec_hash: str) -> str:
     """Mark, then cancel; a job found already canceled counts as done."""
-    api = ctx.apis[region]
+    api = ctx.apis[where]
     tag, cancel = calls
     job_id = cancel[1]["jobId"]
     try:
@@ -114,8 +114,8 @@ def _cancel(ctx: Context, region: str, calls: tuple[Call, ...], name: str,
             if job.get("status") != CANCELED:
                 raise
             return f"{job_id} was already canceled, not by this tool"
-    ctx.ledger.append([LedgerRecord("cancel", job_id, name, spec_hash, region, _now(),
-                                    project=ctx.project, account=ctx.account,
+    ctx.ledger.append([LedgerRecord("cancel", job_id, name, spec_hash, api.region, _now(),
+                                    project=ctx.project, account=api.account(),
                                     commit=ctx.commit, reason=reason)])
     return f"canceled {job_id}"
 
@@ -132,12 +132,12 @@ def execute(ctx: Context, action: Action) -> str:
             return _create(ctx, action.job, action.job_id, action.calls()[-1])
         case Replace():
             calls = action.calls()
-            done = [_cancel(ctx, action.region, calls[2 * i:2 * i + 2], action.name,
+            done = [_cancel(ctx, action.where, calls[2 * i:2 * i + 2], action.name,
                             f"replace:{action.job_id}", old.spec_hash)
                     for i, old in enumerate(action.old)]
             return "; ".join([*done, _create(ctx, action.job, action.job_id, calls[-1])])
         case Update() | Rename() | Adopt():
-            _run(ctx.apis[action.region], action.calls())
+            _run(ctx.apis[action.where], action.calls())
             if isinstance(action, Adopt):
                 # From now on the job is a revision of the rollout: the ledger keeps it from
                 # running again once AWS deletes or purges it, as for a job the tool made.
@@ -147,13 +147,13 @@ def execute(ctx: Context, action: Action) -> str:
             past = {"update": "updated", "rename": "renamed", "adopt": "adopted"}[action.verb]
             return f"{past} {action.job_id} ({count} field{'s' if count != 1 else ''})"
         case Cancel():
-            return _cancel(ctx, action.region, action.calls(), action.name, action.reason,
+            return _cancel(ctx, action.where, action.calls(), action.name, action.reason,
                            action.target.spec_hash)
         case Halt():
             if not action.cancel:
-                _run(ctx.apis[action.region], action.calls())
+                _run(ctx.apis[action.where], action.calls())
                 return f"halted {action.job_id}: {action.reason}"
-            canceled = _cancel(ctx, action.region, action.calls(), action.name,
+            canceled = _cancel(ctx, action.where, action.calls(), action.name,
                                action.cancel_reason, action.job.spec_hash)
             return f"halted: {canceled}"
         case Conflict():
@@ -163,7 +163,9 @@ def execute(ctx: Context, action: Action) -> str:
 
 
 def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
-    """Run every change of ``plan``; the outcomes are in the plan's order."""
+    """Run every change of ``plan``; the outcomes are in the plan's order. Each place
+    (account, region) runs its actions with workers of its own, all places at once: each
+    is paced by its own rate limits, so two places apply at twice one's rate."""
 
     def run(action: Action) -> Outcome:
         try:
@@ -173,5 +175,15 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
         except Exception as exc:  # an action's failure must not stop the others
             return Outcome(action, False, f"{type(exc).__name__}: {exc}")
 
-    with ThreadPoolExecutor(max_workers=APPLY_WORKERS) as pool:
-        return list(pool.map(run, plan.changes))
+    by_place: dict[str, list[Action]] = {}
+    for action in plan.changes:
+        by_place.setdefault(action.where, []).append(action)
+
+    def run_place(actions: list[Action]) -> list[Outcome]:
+        with ThreadPoolExecutor(max_workers=APPLY_WORKERS) as pool:
+            return list(pool.map(run, actions))
+
+    with ThreadPoolExecutor(max_workers=max(1, len(by_place))) as places:
+        done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
+                for o in outcomes}
+    return [done[id(action)] for action in plan.changes]

@@ -98,6 +98,11 @@ class Connection:
     rate: float = 10.0
     max_attempts: int = 10
     retry_mode: str = "adaptive"
+    # Temporary credentials of an assumed role (key id, secret, session token); None: the
+    # profile's, or the default chain's.
+    credentials: tuple[str, str, str] | None = None
+    # A run that only reads (plan): each account's read-only role is assumed where declared.
+    reads_only: bool = False
 
 
 def _first_line(exc: Exception) -> str:
@@ -172,8 +177,13 @@ def translate(operation: str, exc: Exception) -> AwsError:
 
 
 def _session(connection: Connection) -> Any:
-    """A boto3 session for the connection's profile and region."""
+    """A boto3 session for the connection's assumed role, or its profile, and region."""
     try:
+        if connection.credentials is not None:
+            key, secret, token = connection.credentials
+            return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                         aws_session_token=token,
+                                         region_name=connection.region)
         return boto3.session.Session(profile_name=connection.profile,
                                      region_name=connection.region)
     except BotoCoreError as exc:  # an unknown profile, a broken config file
@@ -228,6 +238,17 @@ class IotApi:
                 self.limiters[operation] = RateLimiter(self.rate)
             return self.limiters[operation]
 
+    def known_account(self, account: str) -> None:
+        """The account these credentials reach, checked already (no GetCallerIdentity)."""
+        self._account = account
+
+    def assume_role(self, role_arn: str, session: str) -> tuple[str, str, str]:
+        """Temporary credentials of ``role_arn``, assumed from this client's credentials."""
+        answer = self.call("AssumeRole", client=self._sts, RoleArn=role_arn,
+                           RoleSessionName=f"rollouts-{session}"[:64])
+        c = answer["Credentials"]
+        return str(c["AccessKeyId"]), str(c["SecretAccessKey"]), str(c["SessionToken"])
+
     def account(self) -> str:
         if self._account is None:
             with self._count_lock:
@@ -252,8 +273,11 @@ class IotApi:
             if not token:
                 return
 
-    def list_jobs(self) -> Iterator[dict[str, Any]]:
-        for page in self._pages("ListJobs", maxResults=PAGE_SIZE):
+    def list_jobs(self, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every job's summary, or only those in ``status`` (the active ones are few; the
+        finished ones are an account's whole history)."""
+        for page in self._pages("ListJobs", maxResults=PAGE_SIZE,
+                                **({"status": status} if status else {})):
             yield from page.get("jobs", [])
 
     def jobs_in_status(self, status: str) -> Iterator[dict[str, Any]]:

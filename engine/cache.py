@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from engine import __version__
 from engine.files import read_bounded
 
-FORMAT = 7  # 7: each job's defaults_from
+FORMAT = 8  # 7: each job's defaults_from; 8: problems' codes, jobs' policy waivers
 
 
 class Entry(NamedTuple):

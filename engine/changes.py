@@ -45,6 +45,12 @@ class Orphan:
     job_id: str
     region: str
     source: str | None
+    account: str = ""
+    alias: str | None = None  # its account's alias; None: the starting credentials'
+
+    @property
+    def where(self) -> str:
+        return self.region if self.alias is None else f"{self.alias}/{self.region}"
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,11 @@ class Out:
     waves: list[WaveStep] = field(default_factory=list)
     completed: int = 0
 
-    def seen(self, job: RemoteJob, region: str) -> None:
-        jobs = self.fingerprints.get(region)
+    def seen(self, job: RemoteJob, where: str) -> None:
+        """The action depends on ``job`` of the place ``where``: a saved plan checks it."""
+        jobs = self.fingerprints.get(where)
         if jobs is None:
-            jobs = self.fingerprints[region] = {}
+            jobs = self.fingerprints[where] = {}
         jobs[job.job_id] = job.fingerprint
 
 
@@ -121,7 +128,7 @@ def create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],
     request = d.create_request(job_id)
     if others:
         for job in others:
-            out.seen(job, d.region)
+            out.seen(job, d.where)
         newest = max(others, key=lambda j: j.created_at)
         out.actions.append(Replace(d, job_id, request,
                                    tuple(ref(j) for j in others),
@@ -137,9 +144,9 @@ def ref(job: RemoteJob) -> JobRef:
 def make_way(d: DesiredJob, others: list[RemoteJob], kept: str, out: Out) -> None:
     """Cancel every other active revision: git's is ``kept``."""
     for job in others:
-        out.seen(job, d.region)
-        out.actions.append(Cancel(d.name, ref(job), d.region,
-                                  job.source, f"replace:{kept}"))
+        out.seen(job, d.where)
+        out.actions.append(Cancel(d.name, ref(job), d.region, job.source,
+                                  f"replace:{kept}", account=d.account, alias=d.alias))
 
 
 def _revision_diff(old: RemoteJob, d: DesiredJob) -> list[FieldChange]:
@@ -159,7 +166,7 @@ def in_place(d: DesiredJob, job: RemoteJob, out: Out) -> None:
     """Bring a job of git's revision to the manifest: its mutable fields (while it is
     active) and its tags. A job of another name of the project is a rename; one without
     this project's tags is adopted."""
-    out.seen(job, d.region)
+    out.seen(job, d.where)
     wanted = d.tags  # compared tags already: validation refuses aws: and rollouts: keys
     # Tags not read are taken as they should be (jobs of this project are always read).
     remote = wanted if job.tags is None else compared_tags(job.tags)

@@ -8,7 +8,9 @@ used by the plan (to show it) and by apply (to send it).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -83,6 +85,12 @@ class DesiredJob:
     line: int
     valid: ValidJob
     wave: WaveOf | None = None  # for a rollout in waves: which wave this job is
+    alias: str | None = None  # its account: declared under this alias, or None: the starting
+
+    @property
+    def where(self) -> str:
+        """The key of the job's place, (account, region) (``engine.accounts``)."""
+        return self.region if self.alias is None else f"{self.alias}/{self.region}"
 
     @property
     def id_stem(self) -> str:
@@ -132,8 +140,10 @@ class DesiredJob:
 
 
 def desire_all(jobs: list[ValidJob], *, project: str, account: str, default_region: str,
-               commit: str | None, hashes: SpecHashes) -> list[DesiredJob]:
-    """Every job resolved, each in its own region or the default one.
+               commit: str | None, hashes: SpecHashes,
+               accounts: Mapping[str, str] | None = None) -> list[DesiredJob]:
+    """Every job resolved, each in its own region or the default one, and in the account
+    its ``account:`` names (``accounts``: alias -> id) or ``account``.
 
     The validated folder's objects are moved out of the cyclic collector's sight first
     (``gc.freeze``; reference counting still frees them): what resolving and planning
@@ -145,12 +155,15 @@ def desire_all(jobs: list[ValidJob], *, project: str, account: str, default_regi
     out = []
     for job in jobs:
         region = job.region or default_region
+        alias = job.data.get("account")
+        owner = account if alias is None else (accounts or {})[alias]
         if "waves" in job.data:
-            out += desire_waves(job, project=project, account=account, region=region,
+            made = desire_waves(job, project=project, account=owner, region=region,
                                 commit=commit, hashes=hashes)
         else:
-            out.append(desire(job, project=project, account=account, region=region,
-                              commit=commit, hashes=hashes))
+            made = [desire(job, project=project, account=owner, region=region,
+                           commit=commit, hashes=hashes)]
+        out += made if alias is None else [dataclasses.replace(d, alias=alias) for d in made]
     return out
 
 

@@ -7,6 +7,8 @@ CLI reports (``code``)::
 
     RolloutsError                  base of everything this package raises on purpose
     ├── InvalidManifests           VALIDATION_ERROR: the problems that made a folder invalid
+    │                              (POLICY_VIOLATION when every error breaks a policy,
+    │                              CONFIG_ERROR when _policies.yaml cannot be used)
     ├── ConfigError                CONFIG_ERROR: options or settings that cannot work together
     │   ├── NoRegion               (engine.workflow) no region anywhere
     │   ├── DamagedSandbox         (engine.sandbox.runtime) a sandbox state that cannot be read
@@ -47,6 +49,9 @@ class Problem:
     path: str
     message: str
     severity: Severity = Severity.ERROR
+    # The error code the problem stands for where it is not VALIDATION_ERROR: a policy's
+    # violation (POLICY_VIOLATION) or a _policies.yaml that cannot be used (CONFIG_ERROR).
+    code: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -60,7 +65,7 @@ class Problem:
 
     def as_detail(self) -> dict[str, object]:
         """The ``details`` entry of the JSON error envelope."""
-        return {
+        detail: dict[str, object] = {
             "file": self.file,
             "line": self.line,
             "column": self.column,
@@ -68,10 +73,22 @@ class Problem:
             "message": self.message,
             "severity": self.severity.value,
         }
+        if self.code:
+            detail["code"] = self.code
+        return detail
 
 
 def errors_in(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
+
+
+def failure_code(problems: Iterable[Problem]) -> str:
+    """The error code of a folder that failed with ``problems``: CONFIG_ERROR if the policies
+    cannot be used, POLICY_VIOLATION if every error breaks a policy, else VALIDATION_ERROR."""
+    codes = {p.code for p in errors_in(problems)}
+    if "CONFIG_ERROR" in codes:
+        return "CONFIG_ERROR"
+    return "POLICY_VIOLATION" if codes == {"POLICY_VIOLATION"} else "VALIDATION_ERROR"
 
 
 class RolloutsError(Exception):
@@ -94,5 +111,6 @@ class InvalidManifests(RolloutsError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.code = failure_code(problems)
         count = len(errors_in(problems))
         super().__init__(f"{count} error{'s' if count != 1 else ''} in the manifests")

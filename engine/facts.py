@@ -35,6 +35,9 @@ CANCELED = "CANCELED"
 DELETION_IN_PROGRESS = "DELETION_IN_PROGRESS"
 ACTIVE = frozenset({IN_PROGRESS, SCHEDULED})
 STATUSES = (IN_PROGRESS, CANCELED, COMPLETED, DELETION_IN_PROGRESS, SCHEDULED)
+# Not an AWS status: a job of the project that the tag index holds and the listing of active
+# jobs does not, so it has ended (COMPLETED, CANCELED or being deleted), which way not read.
+ENDED = "ENDED"
 # CancelJob's reasonCode for the tool's own cancels (its earlier versions used it too).
 CANCEL_REASON_CODE = "ROLLOUTS"
 

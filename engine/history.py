@@ -58,6 +58,12 @@ class History:
                 return r.job_id
         return None
 
+    def ends(self, region: str, account: str | None = None) -> dict[str, LedgerRecord]:
+        """How the project's jobs here ended, by jobId, as applies recorded it."""
+        return {r.job_id: r for r in self.records
+                if r.event == "end" and r.region == region
+                and r.account in (None, account) and r.status}
+
     def regions(self) -> set[str]:
         """Every region the project has had jobs in."""
         return {r.region for r in self.records if r.project == self.project}

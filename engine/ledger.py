@@ -10,6 +10,11 @@ The format, version 2::
     {"version": 2, "records": [{"event": "create", "jobId": ..., "name": ..., "specHash": ...,
       "region": ..., "at": ..., "project": ..., "account": ..., "commit": ..., "reason": ...}]}
 
+An ``end`` record says how a job of the project ended, once an apply has read it
+(``status``, ``createdAt``, ``lastUpdatedAt`` from DescribeJob, ``reason`` its
+``reasonCode``): a finished job stays finished, so later plans know it without reading it
+again, and a plan's cost follows the running rollouts, not the finished ones.
+
 Version 1 (``{"version": 1, "jobs": [{jobId, name, specHash, region, createdAt, commit}]}``)
 is still read, each job a ``create`` with no project or account; the first append rewrites
 it as version 2. A missing ledger is a new, empty one; a damaged one is a ``LedgerError``,
@@ -34,7 +39,7 @@ from engine.errors import RolloutsError
 from engine.schema.constraints import REGION_PATTERN
 
 VERSION = 2
-EVENTS = ("create", "cancel")
+EVENTS = ("create", "cancel", "end")
 # Appends are retried by reruns: a record with the same key is already written.
 DEDUP_FIELDS = ("event", "job_id", "account", "region")
 PUT_ATTEMPTS = 30
@@ -56,7 +61,7 @@ class LedgerError(RolloutsError):
 class LedgerRecord:
     """One event in a job's life that this tool caused."""
 
-    event: str  # "create" | "cancel"
+    event: str  # "create" | "cancel" | "end"
     job_id: str
     name: str
     spec_hash: str
@@ -66,8 +71,12 @@ class LedgerRecord:
     account: str | None = None  # None only in version-1 records
     commit: str | None = None
     # for a cancel: "replace:<new jobId>" or "prune"; for a create, "adopt" where the tool
-    # took over a job it did not make (rollouts import, a pinned jobId)
+    # took over a job it did not make (rollouts import, a pinned jobId); an end's reasonCode
     reason: str | None = None
+    # For an end: the job's status, and its times as DescribeJob gave them.
+    status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class Ledger(Protocol):
@@ -85,11 +94,14 @@ class Ledger(Protocol):
 # JSON key of each field, in the order a record is written.
 _KEYS = {"event": "event", "job_id": "jobId", "name": "name", "spec_hash": "specHash",
          "region": "region", "at": "at", "project": "project", "account": "account",
-         "commit": "commit", "reason": "reason"}
+         "commit": "commit", "reason": "reason", "status": "status",
+         "created_at": "createdAt", "updated_at": "lastUpdatedAt"}
 _REGION = re.compile(REGION_PATTERN)
 _REQUIRED = ("event", "job_id", "name", "spec_hash", "region", "at")
+# Fields only an end record carries (left out of the others, as earlier versions wrote them).
+_END_ONLY = ("status", "created_at", "updated_at")
 # Version 1 knew only creates, and called the time createdAt.
-_V1_KEYS = {**_KEYS, "at": "createdAt"}
+_V1_KEYS = {f: key for f, key in {**_KEYS, "at": "createdAt"}.items() if f not in _END_ONLY}
 
 
 def _damaged(where: str, what: str) -> LedgerError:
@@ -143,7 +155,7 @@ def _record(item: Any, index: int, keys: dict[str, str], version: int,
                if not isinstance(item.get(keys[f]), str) or not item[keys[f]]]
     if missing:
         raise _damaged(where, f"has {label} without {', '.join(missing)}")
-    wrong = [keys[f] for f in _KEYS if f not in _REQUIRED
+    wrong = [keys[f] for f in keys if f not in _REQUIRED
              and not isinstance(item.get(keys[f]), (str, type(None)))]
     if wrong:
         raise _damaged(where, f"has {label} whose {', '.join(wrong)} is not a string")
@@ -153,12 +165,13 @@ def _record(item: Any, index: int, keys: dict[str, str], version: int,
     if not _REGION.fullmatch(item[keys["region"]]):
         raise _damaged(where, f"has {label} whose region {item[keys['region']]!r} is no "
                               "region name")
-    return LedgerRecord(**{f: item.get(keys[f]) for f in _KEYS})
+    return LedgerRecord(**{f: item.get(keys[f]) for f in keys})
 
 
 def _dump(records: list[LedgerRecord]) -> bytes:
     """A ledger holding ``records``, in the current version."""
-    items = [{key: getattr(r, field) for field, key in _KEYS.items()} for r in records]
+    items = [{key: getattr(r, field) for field, key in _KEYS.items()
+              if field not in _END_ONLY or r.event == "end"} for r in records]
     return (json.dumps({"version": VERSION, "records": items}, indent=1) + "\n").encode()
 
 

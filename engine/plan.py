@@ -52,7 +52,8 @@ class Plan:
     orphans: tuple[Orphan, ...] = ()
     errors: tuple[str, ...] = ()
     unrecorded: tuple[Unrecorded, ...] = ()
-    # region -> jobId -> status@lastUpdatedAt of every remote job the actions depend on
+    # place (region, or ALIAS/REGION) -> jobId -> status@lastUpdatedAt of every remote job
+    # the actions depend on
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
     waves: tuple[WaveStep, ...] = ()  # where each rollout in waves stands
     # Review figures by change and wave (engine.review.attach): informational, never saved.
@@ -100,14 +101,17 @@ def build_plan(project: str, regions: list[Region], history: History | None, *,
         for waves in waved.values():
             _plan_waves(waves, orphans, finished, region.alarms, history, now, out)
         for job in orphans:
-            out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source))
+            state = region.state
+            out.orphans.append(Orphan(job.name or "", job.job_id, region.region, job.source,
+                                      state.account, state.alias))
             if prune:
-                out.seen(job, region.region)
-                out.actions.append(Cancel(job.name or "", changes.ref(job),
-                                          region.region, job.source, "prune"))
+                out.seen(job, region.where)
+                out.actions.append(Cancel(job.name or "", changes.ref(job), region.region,
+                                          job.source, "prune", account=state.account,
+                                          alias=state.alias))
         if region.legacy_strays:
             ids = ", ".join(j.job_id for j in region.legacy_strays)
-            out.notes.append(f"{len(region.legacy_strays)} active job(s) in {region.region} "
+            out.notes.append(f"{len(region.legacy_strays)} active job(s) in {region.where} "
                              f"made by an earlier version of the tool (no {TAG_PROJECT} tag) "
                              f"belong to no rollout in git: {ids}; they are never pruned: "
                              "cancel them by hand, or add their manifests")
@@ -141,7 +145,7 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
         return
     pinned = rollout.pinned
     if pinned is not None and same_revision(pinned, d) is False:
-        out.seen(pinned, d.region)
+        out.seen(pinned, d.where)
         diff = changes.explain_change(d, readable(as_compared_to(pinned.spec or {}, d.spec)),
                         readable(d.spec))
         fields = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
@@ -219,7 +223,7 @@ def _plan_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[R
         if not job.active:
             changes.in_place(d, job, out)  # a finished wave of the old name: retagged
     if at.after is not None:
-        out.seen(at.after, waves[0].desired.region)
+        out.seen(at.after, waves[0].desired.where)
     create = at.create
     if create is not None and history is not None:
         applied = history.applied(create.name, create.spec_hash, create.account,
@@ -245,7 +249,7 @@ def _plan_waves(waves: list[Rollout], orphans: list[RemoteJob], finished: list[R
         changes.make_way(waves[0].desired, others, kept, out)
     if at.halt is not None:
         d, job, reason = at.halt
-        out.seen(job, d.region)
+        out.seen(job, d.where)
         out.actions.append(Halt(d, changes.ref(job), reason,
                                 cancel=d.wave is not None and d.wave.on_failure == "cancel"
                                 and job.active))

@@ -43,15 +43,15 @@ def not_read(wanted: Mapping[str, set[str]]) -> Counted:
 
 def read_reach(apis: Mapping[str, IotApi], wanted: Mapping[str, set[str]], *,
                cap: int = LIST_CAP) -> Counted:
-    """The size of every thing group in ``wanted`` (region -> group ARNs), regions at
-    once, each group once."""
-    regions = sorted(r for r, arns in wanted.items() if arns and r in apis)
+    """The size of every thing group in ``wanted`` (place -> group ARNs; a place is
+    "ACCOUNT:REGION", and ``apis`` has its client), places at once, each group once."""
+    places = sorted(r for r, arns in wanted.items() if arns and r in apis)
     out = Counted()
-    if not regions:
+    if not places:
         return out
-    with ThreadPoolExecutor(max_workers=len(regions)) as pool:
-        for counted in pool.map(lambda r: _read_region(apis[r], r, sorted(wanted[r]), cap),
-                                regions):
+    with ThreadPoolExecutor(max_workers=len(places)) as pool:
+        for counted in pool.map(lambda r: _read_region(apis[r], r.rpartition(":")[2],
+                                                       sorted(wanted[r]), cap), places):
             out.counts.update(counted.counts)
             out.notes.extend(counted.notes)
     return out

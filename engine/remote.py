@@ -1,22 +1,29 @@
-"""What AWS IoT holds, read in two steps with as few calls as the plan allows (DESIGN.md 5).
+"""What AWS IoT holds, read with as few calls as the plan allows (DESIGN.md 5).
 
-``list_region`` reads which jobs exist and their status (ListJobs), and the tags of this
-project's jobs in bulk from the Resource Groups Tagging API (GetResources filtered by
-``rollouts:project``, 100 jobs a call). Jobs that the bulk answer may miss (it lags behind
-TagResource, and knows nothing of jobs made by the tool's first version, which carry no
-project tag) are read one by one with ListTagsForResource: the jobIds the manifests pin or
-derive, and jobs whose id has the form ``<name>-<8 hex>`` of a rollout in git. Where
-GetResources is refused, every active job and every job the ledger names is read one by
-one, and a note says so.
+A plan's reads follow the rollouts it manages, not the account's history (which may hold
+100,000 finished jobs): ``list_region`` reads this project's jobs by tag in bulk (the
+Resource Groups Tagging API's GetResources, filtered by ``rollouts:project``, 100 jobs a
+call), then the active jobs of the region (ListJobs filtered by status, IN_PROGRESS and
+SCHEDULED). A job of the project that the tag index holds and the active listing does not
+has ended (it was tagged before the listing began, and a job never becomes active again):
+its status is ``ENDED`` until an exact read, or the ledger's record of its end, says which
+way. Tags of active jobs the bulk answer may miss (it lags behind TagResource, and knows
+nothing of jobs made by the tool's first version, which carry no project tag) are read one
+by one with ListTagsForResource: the jobIds the manifests pin or derive, the jobs the
+ledger names, and jobs whose id has the form ``<name>-<8 hex>`` of a rollout in git.
+Where GetResources is refused, every active job and every job the ledger names is read one
+by one, and a note says so.
 
-``read_details`` then calls DescribeJob and GetJobDocument only for the jobs the rollout
-layer asks for (``engine.rollouts.details_needed``).
+``probe`` reads jobs by id (DescribeJob, then their tags) where a plan needs to know
+whether AWS holds an id (before creating it), and ``read_details`` calls DescribeJob and
+GetJobDocument only for the jobs the rollout layer asks for
+(``engine.rollouts.details_needed``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -28,6 +35,9 @@ from engine.facts import (
     CANCEL_REASON_CODE,
     CANCELED,
     DELETION_IN_PROGRESS,
+    ENDED,
+    IN_PROGRESS,
+    SCHEDULED,
     TAG_CANCELED_BY,
     TAG_NAME,
     TAG_PROJECT,
@@ -52,6 +62,9 @@ class RemoteJob:
     tags: dict[str, str] | None = None
     detail: dict[str, Any] | None = None  # DescribeJob's job, with documentSource
     document: str | None = None
+    # DescribeJob's reasonCode as the ledger recorded the job's end ("" for none), where
+    # the job was not described in this run; None where not known.
+    reason_code: str | None = None
 
     @property
     def active(self) -> bool:
@@ -86,14 +99,23 @@ class RemoteJob:
         """Canceled by this tool (to make way for a later revision, or pruned), not by a hand
         or by its abort criteria: the tool marks what it cancels, and its first version
         gave CancelJob a reasonCode of its own."""
+        if self.status == ENDED:  # which way it ended is not read: the tool's mark tells
+            return self.tag(TAG_CANCELED_BY) is not None
         if self.status not in (CANCELED, DELETION_IN_PROGRESS):
             return False
-        reason = (self.detail or {}).get("reasonCode")
+        reason = (self.detail or {}).get("reasonCode") if self.detail is not None \
+            else self.reason_code
         if self.tag(TAG_CANCELED_BY):
             # The mark goes on just before CancelJob: an apply cut short between the two, or
             # a hand quicker than the apply, leaves it on a job the tool did not cancel.
-            return self.detail is None or reason == CANCEL_REASON_CODE
+            return self.end_unread or reason == CANCEL_REASON_CODE
         return self.legacy and reason == CANCEL_REASON_CODE
+
+    @property
+    def end_unread(self) -> bool:
+        """Neither described in this run nor its end in the ledger: how it ended (and who
+        canceled it) is not known."""
+        return self.detail is None and self.reason_code is None
 
     @cached_property
     def spec(self) -> dict[str, Any] | None:
@@ -115,6 +137,25 @@ class RemoteState:
     jobs: dict[str, RemoteJob] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     read_one_by_one: frozenset[str] = frozenset()  # jobs whose tags ListTagsForResource gave
+    absent: frozenset[str] = frozenset()  # jobIds a probe found AWS does not hold
+    account: str = ""  # the account read
+    alias: str | None = None  # its alias under accounts:; None: the starting credentials'
+
+    @property
+    def where(self) -> str:
+        """The key of the place read (``engine.accounts``): region, or ALIAS/REGION."""
+        return self.region if self.alias is None else f"{self.alias}/{self.region}"
+
+
+@dataclass(frozen=True)
+class KnownEnd:
+    """How a job ended, as the ledger recorded it when an earlier run read it: a finished
+    job stays finished, so its status is not read again."""
+
+    status: str
+    created_at: str
+    last_updated: str
+    reason_code: str  # DescribeJob's reasonCode, "" for none
 
 
 def _summary(raw: dict[str, Any]) -> RemoteJob:
@@ -123,38 +164,95 @@ def _summary(raw: dict[str, Any]) -> RemoteJob:
                      created_at=str(raw.get("createdAt", "")))
 
 
+def _job_id(arn: str) -> str | None:
+    """The jobId of a job ARN (``arn:aws:iot:REGION:ACCOUNT:job/ID``)."""
+    _, sep, job_id = arn.partition(":job/")
+    return job_id if sep and job_id else None
+
+
 def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterable[str],
-                known: Iterable[str] = ()) -> RemoteState:
-    """Every job of ``api``'s region with its status, and the tags of this project's jobs.
+                known: Iterable[str] = (),
+                ends: Mapping[str, KnownEnd] | None = None, where: str = "") -> RemoteState:
+    """The active jobs of ``api``'s region and this project's jobs, with their tags.
 
     ``names`` are the rollouts git has in the region, ``ids`` the jobIds it pins or derives,
-    ``known`` the jobIds the ledger holds for the project here.
+    ``known`` the jobIds the ledger holds for the project here and ``ends`` how those of
+    them that ended did so; ``where`` names the place in notes (default: the region).
     """
-    summaries = {job.job_id: job for job in map(_summary, api.list_jobs())}
-    by_arn = {job.arn: job for job in summaries.values()}
     notes: list[str] = []
-    tags: dict[str, dict[str, str]] = {}
+    # The tag index first, the active listing second: a job tagged before the listing began
+    # and not active in it has ended (a job never becomes active again).
+    tagged: dict[str, dict[str, str]] = {}
     try:
-        for arn, found in api.tagged_jobs(TAG_PROJECT, project).items():
-            if arn in by_arn:  # a job deleted since may linger in the tagging API
-                tags[by_arn[arn].job_id] = found
-        fallback: set[str] = set()
+        tagged = api.tagged_jobs(TAG_PROJECT, project)
+        refused = False
     except AwsError as exc:
+        refused = True
         hint = ("; the role needs tag:GetResources (iam/plan-policy.json)"
                 if "AccessDenied" in exc.aws_code else "")
-        fallback = {job_id for job_id, job in summaries.items() if job.active} | set(known)
         notes.append(f"tags were read job by job because GetResources failed in "
-                     f"{api.region}: {exc.aws_code}{hint}")
+                     f"{where or api.region}: {exc.aws_code}{hint}")
+    active = {job.job_id: job for status in (IN_PROGRESS, SCHEDULED)
+              for job in map(_summary, api.list_jobs(status))}
+    by_arn = {job.arn: job for job in active.values()}
+    ends = ends or {}
+    jobs: dict[str, RemoteJob] = {}
+    for arn, tags in tagged.items():
+        job = by_arn.get(arn)
+        if job is None:
+            job_id = _job_id(arn)
+            if job_id is None:
+                continue
+            end = ends.get(job_id)
+            job = RemoteJob(job_id, arn, ENDED, "") if end is None else RemoteJob(
+                job_id, arn, end.status, end.last_updated, end.created_at,
+                reason_code=end.reason_code)
+        jobs[job.job_id] = replace(job, tags=tags)
+    for job_id, job in active.items():
+        jobs.setdefault(job_id, job)
     wanted_names = set(names)
-    hinted = {job_id for job_id in summaries
+    hinted = {job_id for job_id in active
               if (m := _DERIVED.match(job_id)) and m.group("name") in wanted_names}
     # Running jobs the ledger names that the bulk answer left out: a job the tagging API has
     # not caught up with, or one the first version made under a jobId of its own.
-    running = {job_id for job_id in known if job_id in summaries and summaries[job_id].active}
-    unread = ((fallback | hinted | running | set(ids)) & set(summaries)) - set(tags)
-    jobs = {job_id: replace(job, tags=tags.get(job_id)) for job_id, job in summaries.items()}
-    return reread_tags(api, RemoteState(api.region, jobs, tuple(notes), frozenset(unread)),
-                       unread)
+    fallback = set(active) if refused else set()
+    unread = ((fallback | hinted | set(known) | set(ids)) & set(active)) - {
+        job_id for job_id, job in jobs.items() if job.tags is not None}
+    state = reread_tags(api, RemoteState(api.region, jobs, tuple(notes), frozenset(unread)),
+                        unread)
+    if refused:  # the project's ended jobs: those the ledger names, read one by one
+        state = probe(api, state, known)
+    return state
+
+
+def probe(api: IotApi, state: RemoteState, job_ids: Iterable[str]) -> RemoteState:
+    """``state`` with the jobs of ``job_ids`` it does not hold read by id: DescribeJob (an
+    id AWS does not hold is remembered as absent), then the tags of each one found."""
+    todo = sorted(set(job_ids) - set(state.jobs) - state.absent)
+    if not todo:
+        return state
+
+    def fetch(job_id: str) -> tuple[str, RemoteJob | None]:
+        answer = api.describe_job(job_id)
+        if answer is None:
+            return job_id, None
+        raw = answer.get("job", {})
+        arn = str(raw.get("jobArn", ""))
+        job = RemoteJob(job_id, arn, str(raw.get("status", "")),
+                        str(raw.get("lastUpdatedAt", "")), str(raw.get("createdAt", "")),
+                        tags=api.tags(arn) if arn else {},
+                        detail={**raw, "documentSource": answer.get("documentSource")})
+        return job_id, job
+
+    jobs, absent, read = dict(state.jobs), set(state.absent), set(state.read_one_by_one)
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        for job_id, job in pool.map(fetch, todo):
+            if job is None:
+                absent.add(job_id)
+            else:
+                jobs[job_id] = job
+                read.add(job_id)
+    return replace(state, jobs=jobs, absent=frozenset(absent), read_one_by_one=frozenset(read))
 
 
 def read_running_tags(api: IotApi, state: RemoteState) -> RemoteState:
@@ -183,21 +281,32 @@ def read_details(api: IotApi, state: RemoteState,
     """``state`` with DescribeJob read for each job of ``needs``, and GetJobDocument where
     its value is true."""
 
-    def fetch(job_id: str) -> RemoteJob:
+    def fetch(job_id: str) -> RemoteJob | str:
         job = state.jobs[job_id]
         answer = api.describe_job(job_id)
+        if answer is None and job.status == ENDED:
+            return job_id  # deleted since: the tag index still held it
         detail = None
         if answer is not None:
             detail = {**answer.get("job", {}), "documentSource": answer.get("documentSource")}
         document = api.job_document(job_id) if needs[job_id] else None
-        return replace(job, detail=detail, document=document)
+        job = replace(job, detail=detail, document=document)
+        if detail is not None and job.status == ENDED:  # now read: which way it ended
+            job = replace(job, status=str(detail.get("status", ENDED)),
+                          created_at=str(detail.get("createdAt", "")),
+                          last_updated=str(detail.get("lastUpdatedAt", "")))
+        return job
 
     todo = sorted(job_id for job_id in needs if job_id in state.jobs)
     if not todo:
         return state
-    jobs = dict(state.jobs)
+    jobs, absent = dict(state.jobs), set(state.absent)
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
         for job in pool.map(fetch, todo):
-            jobs[job.job_id] = job
-    return replace(state, jobs=jobs)
+            if isinstance(job, str):
+                del jobs[job]
+                absent.add(job)
+            else:
+                jobs[job.job_id] = job
+    return replace(state, jobs=jobs, absent=frozenset(absent))
 

@@ -7,15 +7,17 @@ document is canonical JSON, tags are the API's list of ``{Key, Value}``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.facts import partition
 from engine.schema.waves import wave_data
-from engine.validate import ValidJob
+
+if TYPE_CHECKING:  # validate judges policies on requests built here: no import at run time
+    from engine.validate import ValidJob
 
 # Manifest keys that are conveniences, resolved here or by identity, not request fields.
-_NOT_SENT = frozenset({"name", "region", "documentFile", "document", "tags", "jobId", "rerun",
-                       "waves", "promoted", "onFailure"})
+_NOT_SENT = frozenset({"name", "region", "account", "documentFile", "document", "tags",
+                       "jobId", "rerun", "waves", "promoted", "onFailure", "policyExceptions"})
 
 
 def create_job_request(job: ValidJob, *, account: str, region: str,

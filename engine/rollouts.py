@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
-from engine.facts import COMPLETED, TAG_CANCELED_BY, TAG_NAME, TAG_PROJECT, TAG_SPEC_HASH
+from engine.facts import (
+    COMPLETED,
+    ENDED,
+    TAG_CANCELED_BY,
+    TAG_NAME,
+    TAG_PROJECT,
+    TAG_SPEC_HASH,
+)
+from engine.history import History
 from engine.remote import RemoteJob, RemoteState
 from engine.spec import as_compared_to, compared_tags
 
@@ -89,6 +97,11 @@ class Region:
     # CloudWatch alarm states the gates name (name -> state; a name absent: not found).
     alarms: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def where(self) -> str:
+        """The key of its (account, region) place."""
+        return self.state.where
+
 
 def lives_of(d: DesiredJob, jobs: tuple[RemoteJob, ...],
              pinned: RemoteJob | None) -> tuple[RemoteJob, ...]:
@@ -112,7 +125,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
           scope: str = "", elsewhere: frozenset[str] = frozenset()) -> Region:
     """Git's rollouts in ``state``'s region with their jobs; orphans within ``scope``, but
     none of a rollout that git holds ``elsewhere`` (outside a planned subfolder)."""
-    here = [d for d in desired if d.region == state.region]
+    here = [d for d in desired if d.where == state.where]
     names = {d.name for d in here}
     by_name: dict[str, list[RemoteJob]] = {}
     orphans: list[RemoteJob] = []
@@ -198,7 +211,8 @@ def swapped(region: Region) -> dict[str, RemoteJob]:
 
 
 def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
-    """By region: the jobs to DescribeJob, each with whether GetJobDocument is needed too.
+    """By place (``Region.where``): the jobs to DescribeJob, each with whether
+    GetJobDocument is needed too.
 
     - a job whose content decides whether it is git's revision (a pinned id's job, a
       first-version job) and was not hashed by this version: both;
@@ -222,7 +236,10 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
                 needs.setdefault(job.job_id, False)
             if not current:  # a life the tool marked as its cancel: confirm who canceled it
                 for job in rollout.revision():
-                    if job.canceled_by_tool and job.detail is None:
+                    if job.canceled_by_tool and job.end_unread:
+                        needs.setdefault(job.job_id, False)
+                for job in rollout.candidates():  # how each ended, and when it began
+                    if job.status == ENDED:
                         needs.setdefault(job.job_id, False)
             others = rollout.others_active()
             if others and not current:
@@ -240,8 +257,37 @@ def details_needed(regions: list[Region]) -> dict[str, dict[str, bool]]:
                 needs.setdefault(taken.job_id, False)
         for job in swapped(region).values():
             needs.setdefault(job.job_id, False)
-        out[region.region] = {k: v for k, v in needs.items() if _unread(region, k, v)}
+        out[region.where] = {k: v for k, v in needs.items() if _unread(region, k, v)}
     return out
+
+
+def ids_to_probe(region: Region, history: History | None) -> set[str]:
+    """JobIds whose holder a plan must know before it creates a job, and that the bulk
+    reads did not show: a pinned jobId; the derived jobId (its next free life) of a rollout
+    with no job in the tag index or among the active ones (another project's job, or one
+    without tags, may hold it; a later wave's is created only once its first wave has a
+    job); and every job the ledger names for such a rollout (a job of the tool's first
+    version, or one the tag index has not caught up with)."""
+    out: set[str] = set()
+    for rollout in region.rollouts:
+        d = rollout.desired
+        if d.pinned:
+            if rollout.pinned is None:
+                out.add(d.job_id)
+            continue
+        if rollout.jobs or (d.wave is not None and d.wave.index > 0):
+            continue
+        life = 1
+        while rollout.held(d.job_id_of_life(life)) or (
+                history is not None and history.holds(d.region, d.job_id_of_life(life))):
+            life += 1
+        out.add(d.job_id_of_life(life))
+        if history is not None:
+            out |= {r.job_id for r in history.records
+                    if r.name == d.name and r.region == d.region
+                    and r.account in (None, d.account)}
+    state = region.state
+    return {job_id for job_id in out if job_id not in state.jobs and job_id not in state.absent}
 
 
 GATE_CANCEL = "gate:"  # the start of rollouts:canceled-by on a job its failed gate canceled

@@ -18,7 +18,7 @@ JSON render the same phases and summary):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.desired import DesiredJob
@@ -85,6 +85,8 @@ class RolloutStatus:
     processing: bool = False  # AWS still expands targets: the counts are not all in yet
     gate: Reading | None = None  # a wave's gate before the next wave, as it reads now
     halted: str | None = None  # a wave never to be created: the wave whose gate failed
+    account: str | None = None  # where a declared account (accounts:) is in play: its id
+    where: str = ""  # its place: the region, or ALIAS/REGION in a declared account
 
     @property
     def total(self) -> int:
@@ -124,6 +126,7 @@ class RolloutStatus:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "jobId": self.job_id, "region": self.region,
+                **({"account": self.account} if self.account is not None else {}),
                 "status": self.status, "phase": self.phase,
                 "targetSelection": self.target_selection, "startTime": self.start_time,
                 "counts": self.counts, "total": self.total, "done": self.done,
@@ -166,6 +169,12 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None,
                    gate: Reading | None = None) -> RolloutStatus:
     """The status of one rollout (or wave) from DescribeJob's ``job`` (None: not created);
     for a wave, ``gate`` is its gate as it reads now."""
+    return replace(_status(d, detail, gate), where=d.where,
+                   account=d.account if d.alias is not None else None)
+
+
+def _status(d: DesiredJob, detail: dict[str, Any] | None,
+            gate: Reading | None = None) -> RolloutStatus:
     name = d.name if d.wave is None else f"{d.name}/{d.wave.name}"
     if detail is None:
         return RolloutStatus(name, None, d.region, NOT_CREATED, {}, describe_rate(

@@ -6,6 +6,7 @@ file at once; it makes no AWS call and imports nothing of boto3.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from engine.documents import job_document
 from engine.errors import Problem, Severity, errors_in
 from engine.loader.tree import JobSource, Tree, format_path, load_tree
 from engine.loader.yamlfile import read_raw
+from engine.policies import book_for
 from engine.schema import rules, waves
 from engine.schema.constraints import NAME_MAX
 from engine.schema.document import Finding
@@ -48,6 +50,8 @@ class ValidJob:
     memo_key: str | None = field(default=None, compare=False, repr=False)
     # What the job took from a _defaults.yaml: dotted path -> that file, repo-relative.
     defaults_from: dict[str, str] = field(default_factory=dict)
+    # The policy exceptions the job uses: (policy id, reason) (``engine.policies``).
+    waivers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def checked(cls, manifest: Manifest, **fields: Any) -> ValidJob:
@@ -125,6 +129,10 @@ def validate_folder(root: Path, *, now: datetime | None = None,
     cache = (cache_for(tree.root, tree.repo_root, tree.settings_digest)
              if use_cache and now is None else None)
     region = result.config.region if result.config is not None else None
+    book = book_for(tree, result.config, result.problems)
+    # The accounts jobs may name; None where _config.yaml is broken (its own errors say so).
+    aliases = (frozenset(result.config.accounts or {}) if result.config is not None
+               else None if tree.config is not None else frozenset())
     for name, parts in zip(tree.job_paths, tree.job_parts, strict=True):
         key: str | None = None
         raw: bytes | OSError | None = None
@@ -140,8 +148,10 @@ def validate_folder(root: Path, *, now: datetime | None = None,
             # The job's place among the file's valid jobs: its place in the cache entry.
             memo = f"{key}#{len(result.jobs) - first_job}" if key is not None else None
             job = _validate_job(source, tree, now, result.problems, deps, memo,
-                                region)
+                                region, aliases)
             if job is not None:
+                if book is not None:  # the team's policies (engine.policies)
+                    job = book.judge(job, source, result.problems)
                 result.jobs.append(job)
         if cache is not None and key is not None:
             cache.put(key, Entry([_job_json(j) for j in result.jobs[first_job:]],
@@ -189,7 +199,7 @@ def _job_json(job: ValidJob) -> dict[str, Any]:
     return {"name": job.name, "manifest": job.data,
             "document": job.document, "source": job.source, "file": job.file,
             "line": job.line, "region": job.region, "index": job.memo_key,
-            "from": job.defaults_from}
+            "from": job.defaults_from, "waivers": [list(w) for w in job.waivers]}
 
 
 def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
@@ -206,12 +216,13 @@ def _job_from_json(data: dict[str, Any], key: str) -> ValidJob:
     # Positional, in the fields' order: a warm plan makes one per manifest.
     return ValidJob(data["name"], manifest, data["document"], data["source"], data["file"],
                     data["line"], data["region"],
-                    memo if isinstance(memo, str) and memo.startswith(key) else None, origins)
+                    memo if isinstance(memo, str) and memo.startswith(key) else None, origins,
+                    tuple((str(p), str(r)) for p, r in data.get("waivers") or ()))
 
 
 def _problem_from_json(data: dict[str, Any]) -> Problem:
     return Problem(data["file"], data["line"], data["column"], data["path"], data["message"],
-                   Severity(data["severity"]))
+                   Severity(data["severity"]), data.get("code", ""))
 
 
 def _problem_order(p: Problem) -> tuple[str, int, int, str]:
@@ -234,7 +245,8 @@ def _config(tree: Tree, problems: list[Problem]) -> Config | None:
 
 def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems: list[Problem],
                   deps: list[tuple[str, str | None]], memo_key: str | None,
-                  default_region: str | None = None) -> ValidJob | None:
+                  default_region: str | None = None,
+                  aliases: frozenset[str] | None = frozenset()) -> ValidJob | None:
     data: dict[str, Any] = dict(source.data)
     if "name" not in data:
         data["name"] = source.path.stem
@@ -269,6 +281,9 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         return None
 
     findings, document = _findings(manifest, source, tree, now, deps, default_region)
+    if manifest.account is not None and aliases is not None \
+            and manifest.account not in aliases:
+        findings.append(Finding(("account",), _unknown_account(manifest.account, aliases)))
     for f in findings:
         problems.append(source.problem(f.path, f.message, at_key=f.at_key, warning=f.warning))
     if any(not f.warning for f in findings):
@@ -285,6 +300,16 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
         memo_key=memo_key,
         defaults_from=source.defaults_from,
     )
+
+
+def _unknown_account(alias: str, aliases: frozenset[str]) -> str:
+    if not aliases:
+        return (f"account {alias!r} is not declared: add accounts: {{{alias}: {{id: "
+                "\"111122223333\", roleArn: ...}}}} to _config.yaml")
+    near = difflib.get_close_matches(alias, sorted(aliases), n=1)
+    return (f"account {alias!r} is not declared under accounts: in _config.yaml"
+            + (f"; did you mean {near[0]}?" if near else
+               f" (declared: {', '.join(sorted(aliases))})"))
 
 
 def _findings(manifest: Manifest, source: JobSource, tree: Tree, now: datetime | None,

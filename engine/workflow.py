@@ -1,8 +1,9 @@
 """The engine's entry points for plan and apply: what a CLI or a CI script calls.
 
-``plan_folder`` validates a rollouts folder, resolves every job, reads the ledger and AWS
-IoT (which jobs exist, then only the details the rollout layer asks for) and builds the
-plan; it writes nothing anywhere. ``apply_run`` carries a plan out.
+``plan_folder`` validates a rollouts folder, resolves every job in its account and region
+(assuming the declared accounts' roles, ``engine.accounts``), reads the ledger and AWS IoT
+in every place (``engine.places``) and builds the plan; it writes nothing anywhere.
+``apply_run`` carries a plan out.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from engine.accounts import Accounts, Place, connect, regions_by_alias
 from engine.apply import Context, Outcome, apply_plan, record_missing
 from engine.aws import Connection, IotApi, ObjectStore, profile_region
 from engine.desired import DesiredJob, desire_all
@@ -23,19 +25,14 @@ from engine.errors import ConfigError, InvalidManifests, Problem
 from engine.facts import TAG_HALTED
 from engine.gates import read_gate
 from engine.history import History
-from engine.ledger import Ledger, NoLedger, open_ledger
-from engine.loader.tree import top_of
+from engine.ledger import Ledger, LedgerRecord, NoLedger, open_ledger
+from engine.loader.tree import folder_project, top_of
+from engine.places import ended_records, read_places
 from engine.plan import Plan, build_plan
 from engine.reach import not_read, read_reach
-from engine.remote import (
-    RemoteState,
-    list_region,
-    read_details,
-    read_running_tags,
-    reread_tags,
-)
+from engine.remote import list_region
 from engine.review.attach import reviewed, wanted
-from engine.rollouts import Region, details_needed, gate_alarms, group, tags_to_confirm
+from engine.rollouts import Region, gate_alarms, group
 from engine.schema.constraints import REGION_PATTERN
 from engine.status import RolloutStatus, current_job, rollout_status
 from engine.validate import Validation, validate_folder
@@ -60,10 +57,16 @@ class PlanRun:
     commit: str | None
     regions: list[Region] = field(default_factory=list)
     stores: list[ObjectStore] = field(default_factory=list)
+    # How jobs of the project ended, read by this plan and not yet in the ledger: apply
+    # records them, so later plans need not read them again.
+    ended: list[LedgerRecord] = field(default_factory=list)
+    # Clients whose calls count but that read no place (the roles' assumption and checks).
+    others: list[IotApi] = field(default_factory=list)
 
     def api_calls(self) -> dict[str, int]:
         total: dict[str, int] = {}
-        counters = [api.calls for api in self.apis.values()] + [s.calls for s in self.stores]
+        counters = [api.calls for api in [*self.apis.values(), *self.others]] + [
+            s.calls for s in self.stores]
         for calls in counters:
             for operation, count in calls.items():
                 total[operation] = total.get(operation, 0) + count
@@ -87,24 +90,42 @@ def project_of(validation: Validation) -> tuple[str, str | None]:
     config = validation.config
     if config is not None and config.project:
         return config.project, None
-    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in validation.repo_root.name)
-    name = name[:64] or "rollouts"
+    name = folder_project(validation.repo_root)
     return name, (f"project {name}: the name of the repository's folder; set project: in "
                   "_config.yaml to keep it when the repository is cloned under another name")
 
 
 @dataclass
 class Resolved:
-    """A valid folder resolved against the account in use: desired jobs and their clients."""
+    """A valid folder resolved against the accounts in use: desired jobs and the clients of
+    every place (account, region) to read, by place key (``engine.accounts``)."""
 
     validation: Validation
     desired: list[DesiredJob]
     apis: dict[str, IotApi]
     project: str
-    account: str
+    account: str  # the starting credentials' account
     default_region: str
     commit: str | None
     notes: list[str]
+    accounts: Accounts | None = None
+    places: dict[str, Place] = field(default_factory=dict)
+    others: list[IotApi] = field(default_factory=list)  # counted clients of no place
+
+    def add_place(self, alias: str | None, region: str) -> None:
+        """Read ``region`` of the account ``alias`` too (a region only the ledger or
+        ``regions:`` names)."""
+        assert self.accounts is not None
+        place = self.accounts.place(alias, region)
+        if place.key not in self.apis:
+            home = self.others[0] if self.others else None
+            if alias is None and home is not None and home.region == region:
+                api = self.others.pop(0)  # the client that asked who we are: reused
+            else:
+                api = IotApi(replace(self.accounts.connections[alias], region=region))
+                api.known_account(place.account)  # checked when the role was assumed
+            self.places[place.key] = place
+            self.apis[place.key] = api
 
 
 def resolve_folder(folder: Path, connection: Connection) -> Resolved:
@@ -131,29 +152,39 @@ def _resolve(validation: Validation, connection: Connection) -> Resolved:
         raise NoRegion(f"{default_region!r} is no region name (from --region, _config.yaml, "
                        "AWS_REGION / AWS_DEFAULT_REGION or the profile, in that order); "
                        "use one such as eu-west-1")
-    regions = {job.region or default_region for job in validation.jobs} | {default_region}
-    apis = {r: IotApi(replace(connection, region=r)) for r in sorted(regions)}
-    account = apis[default_region].account()
+    home = IotApi(replace(connection, region=default_region))
+    declared = (config.accounts if config is not None else None) or {}
+    # Every declared role is assumed, and its account checked, before anything is read.
+    accounts = (connect(connection, home, declared) if declared
+                else Accounts(home.account(), {}, {None: connection}))
+    account = accounts.home
+    where = [(job.data.get("account"), job.region or default_region) for job in validation.jobs]
+    resolved = Resolved(validation, [], {}, "", account, default_region, None, [], accounts,
+                        others=[home, *accounts.checks])
+    for alias, regions in regions_by_alias(where, default_region, declared, (),
+                                           any(a is None for a, _ in where)).items():
+        for region in sorted(regions):
+            resolved.add_place(alias, region)
     project, note = project_of(validation)
     commit = git_commit(validation.repo_root)
     desired = desire_all(validation.jobs, project=project, account=account,
                          default_region=default_region, commit=commit,
-                         hashes=validation.spec_hashes)
-    problems = [p for d in desired for p in foreign_targets(d, account)]
+                         hashes=validation.spec_hashes, accounts=accounts.ids)
+    problems = [p for d in desired for p in foreign_targets(d, d.account)]
     problems += pinned_clashes(desired)
     if problems:
         raise InvalidManifests(problems)
-    return Resolved(validation, desired, apis, project, account, default_region, commit,
-                    [note] if note else [])
+    return replace(resolved, desired=desired, project=project, commit=commit,
+                   notes=[note] if note else [])
 
 
 def pinned_clashes(desired: list[DesiredJob]) -> list[Problem]:
     """A pinned jobId equal to another rollout's derived one: the two would fight over one
     job (the derived id is known only once targets resolve in an account)."""
-    derived = {(d.region, d.job_id): d for d in desired if not d.pinned}
+    derived = {(d.where, d.job_id): d for d in desired if not d.pinned}
     problems = []
     for d in desired:
-        other = derived.get((d.region, d.job_id)) if d.pinned else None
+        other = derived.get((d.where, d.job_id)) if d.pinned else None
         if other is not None:
             problems.append(Problem(d.file, d.line, 1, "jobId",
                                     f"jobId {d.job_id} is the jobId rollout {other.name} "
@@ -216,24 +247,41 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
         book = open_ledger(where, validation.repo_root, store)
     history = None if isinstance(book, NoLedger) else History.of(resolved.project,
                                                                   book.records())
-    apis = dict(resolved.apis)
-    extra = set(config.regions or ()) if config else set()
-    if history is not None:
-        extra |= history.regions()
-    for region in sorted(extra - set(apis)):
-        apis[region] = IotApi(replace(connection, region=region))
+    accounts = resolved.accounts
+    assert accounts is not None
+    regions_read = (config.regions if config is not None else None) or ()
+    extra = {(alias, region) for alias in {p.alias for p in resolved.places.values()}
+             for region in regions_read}
+    notes = list(resolved.notes)
+    if history is not None:  # where the project has had jobs, in every account still declared
+        mine = [r for r in history.records if r.project == resolved.project]
+        extra |= {(alias, r.region) for r in mine
+                  if (alias := accounts.alias_of(r.account or accounts.home)) != ""}
+        gone = sorted({r.account for r in mine if r.account
+                       and accounts.alias_of(r.account) == ""})
+        if gone:
+            notes.append(f"the ledger holds jobs of this project in account(s) {', '.join(gone)}"
+                         ", which accounts: in _config.yaml no longer declares: they are not "
+                         "read (their orphans are neither listed nor pruned)")
+    for alias, region in sorted(extra, key=lambda p: (p[0] or "", p[1])):
+        resolved.add_place(alias, region)
+    apis = resolved.apis
     scope = scope_of(validation)
-    regions = _read_regions(resolved, apis, history, scope, _names_elsewhere(validation, scope))
+    regions = read_places(resolved.project, resolved.desired, apis, resolved.places, history,
+                          scope, _names_elsewhere(validation, scope))
     clock = now or datetime.now(timezone.utc).replace(tzinfo=None)
     plan = build_plan(resolved.project, regions, history, prune=prune, now=clock)
-    plan = replace(plan, notes=tuple(resolved.notes) + plan.notes)
+    plan = replace(plan, notes=tuple(notes) + plan.notes)
     if not plan.failed:  # the review figures: group sizes read once, then pure arithmetic
         groups = wanted(plan, regions)
-        counted = read_reach(apis, groups) if reach else not_read(groups)
+        # A group ARN names its account and region: the client of that place reads it.
+        by_place = {f"{p.account}:{p.region}": apis[key] for key, p in resolved.places.items()}
+        counted = read_reach(by_place, groups) if reach else not_read(groups)
         plan = reviewed(plan, regions, counted.counts, now=clock)
         plan = replace(plan, notes=plan.notes + tuple(counted.notes))
     return PlanRun(validation, desired, plan, apis, book, resolved.project, resolved.account,
-                   resolved.commit, regions, stores)
+                   resolved.commit, regions, stores,
+                   ended_records(resolved.project, regions, history), resolved.others)
 
 
 def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
@@ -247,49 +295,20 @@ def _names_elsewhere(validation: Validation, scope: str) -> frozenset[str]:
     return frozenset(job.name for job in whole.jobs if job.name not in mine)
 
 
-def _read_regions(resolved: Resolved, apis: dict[str, IotApi], history: History | None,
-                  scope: str, elsewhere: frozenset[str]) -> list[Region]:
-    """Every region's jobs, concurrently; then the details the rollout layer needs."""
-    project, desired = resolved.project, resolved.desired
-
-    def read(region: str) -> Region:
-        api = apis[region]
-        here = [d for d in desired if d.region == region]
-        known = ([r.job_id for r in history.records if r.region == region]
-                 if history is not None else [])
-        state: RemoteState = list_region(api, project, names={d.name for d in here},
-                                         ids={d.job_id for d in here}, known=known)
-        # Jobs whose tags were read one by one already (not from the bulk answer).
-        fresh = state.read_one_by_one
-        grouped = group(project, desired, state, scope, elsewhere)
-        if any(not r.jobs and not r.revision() for r in grouped.rollouts):
-            state = read_running_tags(api, state)  # something may be created: look first
-            grouped = group(project, desired, state, scope, elsewhere)
-        drifted = [j for j in tags_to_confirm(grouped) if j not in set(fresh)]
-        if drifted:
-            state = reread_tags(api, state, drifted)
-            grouped = group(project, desired, state, scope, elsewhere)
-        # A detail read may show what asks for another (a first-version job found to be an
-        # earlier revision, whose document then explains the replace): a second round.
-        for _ in range(3):
-            needs = details_needed([grouped]).get(region, {})
-            if not needs:
-                break
-            state = read_details(api, state, needs)
-            grouped = group(project, desired, state, scope, elsewhere)
-        alarms = gate_alarms(grouped)
-        return replace(grouped, alarms=api.alarm_states(alarms)) if alarms else grouped
-
-    with ThreadPoolExecutor(max_workers=max(1, len(apis))) as pool:
-        return list(pool.map(read, sorted(apis)))
+def record_reads(run: PlanRun) -> None:
+    """Write to the ledger what a plan read and the ledger lacks: jobs an interrupted apply
+    did not record, and how the project's finished jobs ended."""
+    context = Context(run.apis, run.ledger, run.commit, run.project, run.account)
+    record_missing(run.plan, context)
+    run.ledger.append(run.ended)
 
 
 def apply_run(run: PlanRun) -> list[Outcome]:
     """Carry out ``run``'s plan; a plan with conflicts or errors is never applied."""
     if run.plan.failed:
         return []
+    record_reads(run)
     context = Context(run.apis, run.ledger, run.commit, run.project, run.account)
-    record_missing(run.plan, context)
     return apply_plan(run.plan, context)
 
 
@@ -307,11 +326,12 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
     finally:
         gc.unfreeze()  # what desire_all froze
 
-    def region_status(region: str) -> list[RolloutStatus]:
-        api = resolved.apis[region]
-        here = [d for d in resolved.desired if d.region == region]
-        state = list_region(api, resolved.project, names={d.name for d in here},
-                            ids={d.job_id for d in here})
+    def region_status(key: str) -> list[RolloutStatus]:
+        api, place = resolved.apis[key], resolved.places[key]
+        here = [d for d in resolved.desired if d.where == key]
+        state = replace(list_region(api, resolved.project, names={d.name for d in here},
+                                    ids={d.job_id for d in here}),
+                        account=place.account, alias=place.alias)
         out = []
         grouped = group(resolved.project, resolved.desired, state)
         names = gate_alarms(grouped)

@@ -105,6 +105,26 @@ def test_file_ledger__records__every_field_oldest_first(tmp_path: Path) -> None:
     assert saved["records"][2] == _item(event="cancel", reason="replace:job-1")
 
 
+def test_file_ledger__end_record__keeps_status_and_times_and_only_it_carries_them(
+        tmp_path: Path) -> None:
+    ledger = FileLedger(tmp_path / "ledger.json")
+    end = _record("job-0", event="end", reason="", status="COMPLETED",
+                  created_at="2026-01-01 00:00:00+00:00",
+                  updated_at="2026-01-02 00:00:00+00:00")
+    ledger.append([_record("job-0"), end])
+    assert ledger.records() == [_record("job-0"), end]
+    saved = json.loads((tmp_path / "ledger.json").read_text())["records"]
+    assert saved[0] == _item()  # a create is written as before
+    assert saved[1] == _item(event="end", reason="", status="COMPLETED",
+                             createdAt="2026-01-01 00:00:00+00:00",
+                             lastUpdatedAt="2026-01-02 00:00:00+00:00")
+
+
+def test_file_ledger__end_status_not_a_string__is_a_ledger_error(tmp_path: Path) -> None:
+    error = _damaged(tmp_path / "ledger.json", _v2(_item(event="end", status=3)))
+    assert "status is not a string" in str(error)
+
+
 @pytest.mark.parametrize("text", ["", "  \n\t\n"])
 def test_file_ledger__empty_file__is_a_ledger_error(tmp_path: Path, text: str) -> None:
     error = _damaged(tmp_path / "ledger.json", text)

@@ -217,7 +217,7 @@ def test_reviewed__create__figures_from_its_request(tmp_path: Path) -> None:
     from engine.plan import build_plan
 
     plan = build_plan(PROJECT, [region], None, now=NOW)
-    assert wanted(plan, [region]) == {REGION: {GROUP}}
+    assert wanted(plan, [region]) == {f"{ACCOUNT}:{REGION}": {GROUP}}
     plan = reviewed(plan, [region], {GROUP: TargetCount(300, True, INDEXING)}, now=NOW)
     (action,) = plan.actions
     review = review_of(plan, action)
@@ -269,7 +269,7 @@ def test_reviewed__waves__each_wave_has_figures(tmp_path: Path) -> None:
     from engine.plan import build_plan
 
     plan = build_plan(PROJECT, [region], None, now=NOW)
-    assert wanted(plan, [region]) == {REGION: {GROUP, group_arn("canary")}}
+    assert wanted(plan, [region]) == {f"{ACCOUNT}:{REGION}": {GROUP, group_arn("canary")}}
     plan = reviewed(plan, [region], {GROUP: TargetCount(5000, True, INDEXING),
                                      group_arn("canary"): TargetCount(20, True, INDEXING)},
                     now=NOW)

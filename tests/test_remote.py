@@ -12,6 +12,7 @@ import pytest
 from engine.actions import Update
 from engine.aws import AwsError, Connection, IotApi
 from engine.ledger import FileLedger
+from engine.sandbox import moto_jobs
 from engine.workflow import PlanRun, apply_run, plan_folder
 
 from .conftest import ACCOUNT, REGION, make_repo
@@ -124,3 +125,124 @@ def test_plan__bulk_tags_failed_or_empty__every_job_read_and_still_in_sync(
     said = [n for n in run.plan.notes if "GetResources failed" in n]
     assert len(said) == (answer != "no jobs listed")
     assert any("tag:GetResources" in n for n in said) == (answer == "denied")
+
+
+# --- reads that follow the managed rollouts, not the account's history (DESIGN.md 5)
+
+
+def _spy_list_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    asked: list[str | None] = []
+    real = IotApi.list_jobs
+
+    def spy(self: IotApi, status: str | None = None) -> Any:
+        asked.append(status)
+        return real(self, status)
+
+    monkeypatch.setattr(IotApi, "list_jobs", spy)
+    return asked
+
+
+def test_plan__account_full_of_finished_jobs__lists_only_the_active_ones(
+        aws: None, iot: Any, tmp_path: Path, calls: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _applied(tmp_path)
+    for i in range(300):  # another team's history: one ListJobs page of 250 would not hold it
+        iot.create_job(jobId=f"history-{i}", document="{}",
+                       targets=[f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/t{i}"])
+        moto_jobs.set_job_status(f"history-{i}", "COMPLETED")
+    asked = _spy_list_jobs(monkeypatch)
+    calls.clear()
+    assert _plan(root).plan.actions == ()
+    assert sorted(asked, key=str) == ["IN_PROGRESS", "SCHEDULED"]
+    assert calls.count("ListJobs") == 2
+
+
+def test_plan__completed_job__read_once_then_known_from_the_ledger(
+        aws: None, tmp_path: Path, calls: list[str]) -> None:
+    root = _applied(tmp_path)
+    done = _arn(_plan(root), "r1").rpartition("/")[2]
+    moto_jobs.set_job_status(done, "COMPLETED")
+    calls.clear()
+    first = _plan(root)
+    assert first.plan.actions == () and calls.count("DescribeJob") == JOBS
+    assert [(r.event, r.job_id, r.status) for r in first.ended] == [("end", done, "COMPLETED")]
+    assert apply_run(first) == []  # nothing to do; the end goes into the ledger
+    calls.clear()
+    again = _plan(root)
+    assert again.plan.actions == () and again.ended == []
+    assert calls.count("DescribeJob") == JOBS - 1  # the running ones only
+    assert any(n.startswith("1 rollout(s) have completed") for n in again.plan.notes)
+
+
+def test_plan__canceled_by_hand_end_in_the_ledger__not_re_created_and_says_so(
+        aws: None, tmp_path: Path, calls: list[str]) -> None:
+    root = _applied(tmp_path)
+    stopped = _arn(_plan(root), "r3").rpartition("/")[2]
+    moto_jobs.set_job_status(stopped, "CANCELED")
+    apply_run(_plan(root))  # records how it ended
+    calls.clear()
+    run = _plan(root)
+    assert run.plan.actions == ()
+    assert calls.count("DescribeJob") == JOBS - 1  # the running ones only
+    assert any(f"{stopped} is CANCELED, stopped by a hand" in n for n in run.plan.notes)
+
+
+def test_plan__derived_id_held_by_a_finished_job_without_tags__created_as_its_next_life(
+        aws: None, iot: Any, tmp_path: Path) -> None:
+    root = _repo(tmp_path, jobs=1)
+    derived = _plan(root).desired[0]
+    iot.create_job(jobId=derived.job_id, document="{}",
+                   targets=[f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/other"])
+    moto_jobs.set_job_status(derived.job_id, "COMPLETED")
+    (create,) = _plan(root).plan.actions
+    assert create.job_id == derived.job_id_of_life(2)  # type: ignore[attr-defined]
+    assert all(o.ok for o in apply_run(_plan(root)))
+    assert _plan(root).plan.actions == ()
+
+
+def test_plan__job_deleted_but_still_in_the_tag_index__already_applied_not_re_created(
+        aws: None, tmp_path: Path) -> None:
+    root = _applied(tmp_path)
+    gone = _arn(_plan(root), "r5").rpartition("/")[2]
+    moto_jobs.set_job_status(gone, "COMPLETED")
+    del moto_jobs.backend().jobs[gone]  # AWS purged it; the tag index lags
+    run = _plan(root)
+    assert run.plan.actions == ()
+    assert any(f"{gone} is in the ledger but gone from AWS" in n for n in run.plan.notes)
+
+
+def test_plan__bulk_read_refused__ended_jobs_the_ledger_names_read_by_id_and_converges(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _applied(tmp_path)
+    first = _plan(root)
+    stopped, done = (_arn(first, n).rpartition("/")[2] for n in ("r1", "r2"))
+    moto_jobs.set_job_status(stopped, "CANCELED")
+    moto_jobs.set_job_status(done, "COMPLETED")
+
+    def refused(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        raise AwsError("GetResources", "AccessDeniedException", "not allowed")
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", refused)
+    run = _plan(root)
+    assert run.plan.actions == ()
+    assert any("GetResources failed" in n and "tag:GetResources" in n for n in run.plan.notes)
+    assert any(f"{stopped} is CANCELED, stopped by a hand" in n for n in run.plan.notes)
+    (root / "r9.yaml").write_text("targets: [thing/d9]\ndocument: {v: 9}\n")
+    outcomes = apply_run(_plan(root))
+    assert [type(o.action).__name__ for o in outcomes] == ["Create"]
+    assert _plan(root).plan.actions == ()
+
+
+def test_plan__new_job_not_yet_in_the_tag_index__read_by_id_and_not_created_twice(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _applied(tmp_path, jobs=2)
+    (root / "new.yaml").write_text("targets: [thing/n]\ndocument: {v: n}\n")
+    apply_run(_plan(root))
+    new_arn = _arn(_plan(root), "new")
+    real = IotApi.tagged_jobs
+
+    def lagging(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        return {arn: tags for arn, tags in real(self, key, value).items() if arn != new_arn}
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", lagging)
+    assert _plan(root).plan.actions == ()

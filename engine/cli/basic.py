@@ -30,9 +30,10 @@ def validate(folder: Path, output: str) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["manifest", "defaults", "config"]),
+@click.option("--kind", type=click.Choice(["manifest", "defaults", "config", "policies"]),
               default="manifest", show_default=True,
-              help="Which file: a manifest, a _defaults.yaml or the _config.yaml.")
+              help="Which file: a manifest, a _defaults.yaml, the _config.yaml or the "
+                   "_policies.yaml.")
 def schema(kind: str) -> None:
     """Print the JSON Schema of one kind of file, for editors (yaml-language-server).
 

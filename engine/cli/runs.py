@@ -51,12 +51,17 @@ def _show(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _render(run: PlanRun, output: str, outcomes: Any = None, *,
             plan_file: str | None = None) -> str:
+    from engine.policies import in_use
     from engine.render import envelope, markdown
     from engine.render import plan as render
     from engine.workflow import ledger_warning
 
     warning = ledger_warning(run)
-    report = render.Report(run.api_calls(), (warning,) if warning else ())
+    # Policies of level warning, broken: reported in every plan, never failing it.
+    warnings = [str(p) for p in run.validation.problems
+                if p.code == "POLICY_VIOLATION" and not p.is_error]
+    report = render.Report(run.api_calls(), (*warnings, *([warning] if warning else [])),
+                           tuple(in_use(run.validation.jobs)))
     if output == "json":
         body = render.data(run.plan, report, outcomes)
         failed = [c for c in body["changes"]
@@ -74,14 +79,18 @@ def _render(run: PlanRun, output: str, outcomes: Any = None, *,
 
 def _plan(folder: Path, region: str | None, profile: str | None, endpoint_url: str | None,
           ledger: str | None, sandbox: bool, prune: bool,
-          body: Callable[[PlanRun], None], *, reach: bool = True) -> None:
-    """Plan (inside the sandbox if asked) and hand the run to ``body``."""
+          body: Callable[[PlanRun], None], *, reads_only: bool = False,
+          reach: bool = True) -> None:
+    """Plan (inside the sandbox if asked) and hand the run to ``body``; ``reads_only``: a
+    plan that applies nothing (it assumes each account's planRoleArn where one is set);
+    ``reach``: count the targeted thing groups."""
     from engine.aws import Connection
     from engine.loader.tree import find_repo_root, find_rollouts
     from engine.workflow import plan_folder
 
     folder = find_rollouts(folder)
-    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url)
+    connection = Connection(region=region, profile=profile, endpoint_url=endpoint_url,
+                            reads_only=reads_only)
     context: Any = nullcontext(None)
     if sandbox:
         from engine.sandbox.runtime import sandbox as simulated
@@ -124,7 +133,7 @@ def plan(folder: Path, out: Path | None, output: str, detailed_exitcode: bool, p
 
     with errors_to_exit(output):
         _plan(folder, region, profile, endpoint_url, ledger, sandbox, prune, show,
-              reach=not no_reach)
+              reads_only=True, reach=not no_reach)
     run: PlanRun = result["run"]
     if run.plan.failed:
         sys.exit(1)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from engine.loader.yamlfile import Path_, YamlDocument, read, read_raw
 
 DEFAULTS_NAMES = ("_defaults.yaml", "_defaults.yml")
 CONFIG_NAMES = ("_config.yaml", "_config.yml")
+# The team's rules (DESIGN.md section 9), at the top only, like _config.yaml.
+POLICIES_NAMES = ("_policies.yaml", "_policies.yml")
 YAML_SUFFIXES = (".yaml", ".yml")
 # Keys that identify one job; a default for them would make every job in the folder clash.
 NOT_DEFAULTABLE = ("name", "jobId")
@@ -75,6 +78,7 @@ class Tree:
     root: Path
     repo_root: Path
     config: YamlDocument | None = None
+    policies: YamlDocument | None = None
     problems: list[Problem] = field(default_factory=list)
     # The job files, as the walk named them, and each one's parts below ``root`` (strings,
     # not Paths: a warm run reads thousands of files and builds a Path for none of them).
@@ -128,12 +132,12 @@ class Tree:
             data = deep_merge(data, doc.data, origins) if chain else dict(doc.data)
             yield JobSource(doc, path, source, chain, data, origins)
 
-    @property
+    @cached_property
     def shown_root(self) -> str:
         # Names are worked out from the folder's once: a relpath or resolve per file is slow.
         return display_name(self.root)
 
-    @property
+    @cached_property
     def repo_prefix(self) -> tuple[str, ...]:
         return self.root.relative_to(self.repo_root).parts
 
@@ -156,6 +160,12 @@ def display_name(path: Path) -> str:
     except ValueError:  # another drive on Windows
         return str(path)
     return str(path) if rel.startswith(".." + os.sep + "..") else rel
+
+
+def folder_project(repo_root: Path) -> str:
+    """The project of a folder whose _config.yaml sets none: its repository folder's name."""
+    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in repo_root.name)
+    return name[:64] or "rollouts"
 
 
 def find_repo_root(start: Path) -> Path:
@@ -238,7 +248,9 @@ def load_tree(root: Path) -> Tree:
             if doc is not None:
                 _check_defaults(doc, tree.problems)
                 tree.add_defaults(path, doc)
-        elif name in CONFIG_NAMES:
+        elif name in POLICIES_NAMES and path.parent == root:
+            tree.policies = _read_policies(path, tree.problems, raw)
+        elif name in CONFIG_NAMES or name in POLICIES_NAMES:
             if path.parent != root:
                 tree.problems.append(Problem(display_name(path), 0, 0, "",
                                              f"{name} is read only at the top of the rollouts "
@@ -248,7 +260,8 @@ def load_tree(root: Path) -> Tree:
         else:
             tree.problems.append(Problem(display_name(path), 0, 0, "",
                                          "files starting with _ hold settings, and the only "
-                                         "ones known are _defaults.yaml and _config.yaml; "
+                                         "ones known are _defaults.yaml, _config.yaml and "
+                                         "_policies.yaml; "
                                          "rename it"))
     tree.settings_digest = digest.hexdigest()
     _exclude(tree)
@@ -320,18 +333,21 @@ def _read_above(tree: Tree, digest: Any) -> None:
         return
     folders = [f for f in root.parents if f == top or top in f.parents]
     for folder in reversed(folders):  # top first
-        for name in (*CONFIG_NAMES, *DEFAULTS_NAMES):
+        for name in (*CONFIG_NAMES, *POLICIES_NAMES, *DEFAULTS_NAMES):
             path = folder / name
-            if not path.is_file() or (name in CONFIG_NAMES and folder != top):
+            if not path.is_file() or (name not in DEFAULTS_NAMES and folder != top):
                 continue
             raw = read_raw(path)
             digest.update(str(path).encode() + b"\0"
                           + (b"" if isinstance(raw, OSError) else raw) + b"\0")
-            doc = _read_settings(path, tree.problems, raw)
+            doc = (_read_policies if name in POLICIES_NAMES else _read_settings)(
+                path, tree.problems, raw)
             if doc is None:
                 continue
             if name in CONFIG_NAMES:
                 tree.config = doc
+            elif name in POLICIES_NAMES:
+                tree.policies = doc
             else:
                 _check_defaults(doc, tree.problems)
                 tree.add_defaults(path, doc)
@@ -350,6 +366,15 @@ def _read_settings(path: Path, problems: list[Problem],
                                 "or a list"))
         return None
     return documents[0]
+
+
+def _read_policies(path: Path, problems: list[Problem],
+                   raw: bytes | OSError) -> YamlDocument | None:
+    """``_policies.yaml``: what stops it being read is a CONFIG_ERROR, as its content's are."""
+    found: list[Problem] = []
+    doc = _read_settings(path, found, raw)
+    problems.extend(replace(p, code="CONFIG_ERROR") for p in found)
+    return doc
 
 
 def _check_defaults(doc: YamlDocument, problems: list[Problem]) -> None:

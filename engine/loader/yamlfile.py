@@ -54,6 +54,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NON_TEXT_STARTS = frozenset("0123456789+-.~nNtTfF")
+# Starts of a null or a boolean: once those words are ruled out, such a scalar is text.
+_WORD_STARTS = frozenset("~nNtTfF")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -198,7 +200,11 @@ class _Builder:
             return True
         if value in _FALSE:
             return False
+        if value[0] in _WORD_STARTS:
+            return value  # "thing/...", "firmware": no number starts so
         try:
+            if value.isdigit() and value.isascii():
+                return int(value)  # the common number: no sign, no point
             if _INT.fullmatch(value):
                 return int(value)
             if value.startswith(("0x", "0o")) and len(value) > 2:

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.actions import Action, Conflict, Update
 from engine.apply import Outcome
-from engine.errors import Problem
+from engine.errors import Problem, failure_code
 from engine.plan import Plan
 from engine.render.plan import Report, explanation, review, summary_text
 from engine.review.figures import Review, wave_key
@@ -136,14 +136,19 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
             f"Project: {inline(plan.project)}", ""]
     if plan.actions:
         figured = bool(plan.reviews)  # the review columns, where the plan has figures
-        head += ["| | action | rollout | job id | region | manifest |"
-                 + (" reach | time | aborts after |" if figured else ""),
-                 "|---|---|---|---|---|---|" + ("---|---|---|" if figured else "")]
+        # The account gets a column where a declared account (accounts:) is in play.
+        accounts = any(a.where != a.region for a in plan.actions)
+        head += ["| | action | rollout | job id |" + (" account |" if accounts else "")
+                 + " region | manifest |" + (" reach | time | aborts after |" if figured else ""),
+                 "|---|---|---|---|" + ("---|" if accounts else "") + "---|---|"
+                 + ("---|---|---|" if figured else "")]
         for action in plan.actions:
             symbol = action.symbol.replace("-", "\\-").replace("+", "\\+").replace(
                 ">", "&gt;")
+            account = (f" {inline(action.where.rpartition('/')[0] or action.account)} |"
+                       if accounts else "")
             head.append(f"| {symbol} | {action.verb} | {inline(action.name)} | "
-                        f"{inline(action.job_id)} | {inline(action.region)} | "
+                        f"{inline(action.job_id)} |{account} {inline(action.region)} | "
                         f"{inline(action.source or '')} |"
                         + (f" {_figure_cells(review(plan, action))} |" if figured else ""))
         head.append("")
@@ -162,9 +167,10 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
                         f"{step.state} | {inline(step.reason)} |"
                         + (f" {_figure_cells(figures)} |" if figured else ""))
         head.append("")
+    head += exception_section(report)
     if plan.orphans:
         head += ["**Orphans** (active jobs whose rollout is not in git):", ""]
-        head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.region)} "
+        head += [f"- {inline(o.name)}: {inline(o.job_id)} in {inline(o.where)} "
                  f"({inline(o.source or 'no source')})" for o in plan.orphans]
         head.append("")
     tail: list[str] = []
@@ -190,9 +196,22 @@ def render(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     return "\n".join(head + cut + kept + [""] + tail)
 
 
+def exception_section(report: Report) -> list[str]:
+    """The policy exceptions the manifests use, with their reasons, for reviewers."""
+    if not report.exceptions:
+        return []
+    lines = ["**Policy exceptions in use**", "", "| rollout | policy | reason | manifest |",
+             "|---|---|---|---|"]
+    lines += [f"| {inline(w.name)} | {inline(w.policy)} | {inline(w.reason)} | "
+              f"{inline(w.source)} |" for w in report.exceptions]
+    return [*lines, ""]
+
+
 def problems(items: list[Problem]) -> str:
-    """Validation errors as a comment."""
-    lines = [MARKER, f"### \u274c Plan failed: invalid manifests, "
+    """Validation errors (or policy violations) as a comment."""
+    what = ("policy violations" if failure_code(items) == "POLICY_VIOLATION"
+            else "invalid manifests")
+    lines = [MARKER, f"### \u274c Plan failed: {what}, "
                      f"{_count(sum(p.is_error for p in items), 'error')}", ""]
     lines += [f"- {inline(str(p))}" for p in items]
     lines += ["", "Nothing was planned: no API call is made until they are fixed."]

@@ -24,6 +24,7 @@ from engine.actions import (
 )
 from engine.apply import Outcome
 from engine.plan import Plan
+from engine.policies import Waiver
 from engine.render.brief import brief
 from engine.render.safe import clean_text
 from engine.review.figures import Review, action_key, wave_key
@@ -38,6 +39,8 @@ class Report:
 
     api_calls: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # The policy exceptions the manifests use, each with its reason (DESIGN.md section 9).
+    exceptions: tuple[Waiver, ...] = ()
 
     def notes(self, plan: Plan) -> list[str]:
         return [*plan.notes, *self.warnings]
@@ -56,9 +59,8 @@ def change_json(action: Action, outcome: Outcome | None = None) -> dict[str, Any
         "replaces": list(action.old_job_ids) if isinstance(action, Replace) else [],
         "diff": [c.as_dict() for c in action.diff],
     }
-    job = getattr(action, "job", None)
-    if job is not None:
-        change["account"] = job.account
+    if action.account:
+        change["account"] = action.account
     if isinstance(action, Rename):
         change["renamedFrom"] = action.old_name
     if isinstance(action, Cancel | Halt):
@@ -79,12 +81,14 @@ def data(plan: Plan, report: Report, outcomes: list[Outcome] | None = None) -> d
                                           else None), review(plan, a))
                     for a in plan.actions],
         "orphans": [{"name": o.name, "jobId": o.job_id, "region": o.region,
+                     **({"account": o.account} if o.alias is not None else {}),
                      "source": o.source} for o in plan.orphans],
         "waves": [_reviewed(step.as_dict(), plan.reviews.get(
             wave_key(step.desired.region, step.desired.job_id))) for step in plan.waves],
         "notes": report.notes(plan),
         "errors": list(plan.errors),
         "apiCalls": report.api_calls,
+        "policyExceptions": [w.as_dict() for w in report.exceptions],
     }
 
 
@@ -97,6 +101,15 @@ def _reviewed(entry: dict[str, Any], figures: Review | None) -> dict[str, Any]:
     if figures is not None:
         entry["review"] = figures.as_json()
     return entry
+
+
+def exception_lines(report: Report) -> list[str]:
+    """The policy exceptions in use, one line each, for text output."""
+    if not report.exceptions:
+        return []
+    return ["Policy exceptions in use:"] + [
+        f"  {clean_text(w.name)} ({clean_text(w.source)}): {clean_text(w.policy)}: "
+        f"{clean_text(w.reason)}" for w in report.exceptions]
 
 
 def _value(value: Any) -> str:
@@ -144,7 +157,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
     lines: list[str] = [f"Project {clean_text(plan.project)}"]
     for action in plan.actions:
         head = (f"{action.symbol:>3} {action.verb:<8} {clean_text(action.name)}  "
-                f"({clean_text(action.job_id)}, {action.region})  "
+                f"({clean_text(action.job_id)}, {clean_text(action.where)})  "
                 f"{clean_text(action.source or '')}")
         lines.append(click.style(head, fg=COLOURS[action.verb]) if colour else head)
         figures = review(plan, action)
@@ -169,7 +182,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
         if orphan.job_id in pruned:
             continue  # its cancel is above
         lines.append(f"  ? orphan   {clean_text(orphan.name)}  ({clean_text(orphan.job_id)}, "
-                     f"{orphan.region})  {clean_text(orphan.source or '')}")
+                     f"{clean_text(orphan.where)})  {clean_text(orphan.source or '')}")
     if plan.waves:
         lines.append("Waves (as planned, before this apply):" if outcomes is not None
                      else "Waves:")
@@ -180,6 +193,7 @@ def text(plan: Plan, report: Report, outcomes: list[Outcome] | None = None, *,
                  + summary_text(plan.summary()) + ".")
     for error in plan.errors:
         lines.append(f"error: {clean_text(error)}")
+    lines += exception_lines(report)
     lines += [f"note: {clean_text(n)}" for n in report.notes(plan)]
     calls = report.api_calls
     lines.append("API calls: " + (", ".join(f"{op} {n}" for op, n in calls.items()) or "none"))

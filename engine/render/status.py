@@ -25,7 +25,7 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
     lines: list[str] = []
     for s in statuses:
         lines.append(f"{clean_text(s.name)}  {clean_text(s.job_id or '-')}  {s.status}  "
-                     f"{s.region}  {s.phase}")
+                     f"{clean_text(s.where or s.region)}  {s.phase}")
         if s.job_id is None:
             lines.append(f"  never created: the rollout halted at {clean_text(s.halted)}"
                          if s.halted else "  not created yet: run apply")

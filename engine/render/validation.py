@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.errors import errors_in
+from engine.errors import errors_in, failure_code
+from engine.policies import in_use
 from engine.render import envelope
 from engine.validate import Validation
 
@@ -13,6 +14,8 @@ def _count(n: int, word: str) -> str:
 
 def text(result: Validation) -> str:
     lines = [str(p) for p in result.problems]
+    lines += [f"policy exception: {w.name} ({w.source}) breaks {w.policy}: {w.reason}"
+              for w in in_use(result.jobs)]
     errors = len(errors_in(result.problems))
     warnings = len(result.problems) - errors
     if errors:
@@ -30,10 +33,11 @@ def json_text(result: Validation) -> str:
     details = [p.as_detail() for p in result.problems]
     if not result.ok:
         count = len(errors_in(result.problems))
-        return envelope.failure("VALIDATION_ERROR",
+        return envelope.failure(failure_code(result.problems),
                                 f"{_count(count, 'error')} in the manifests", details)
     return envelope.success({
         "jobs": [{"name": j.name, "jobId": j.job_id, "source": j.source,
                   "region": j.region} for j in result.jobs],
         "warnings": details,
+        "policyExceptions": [w.as_dict() for w in in_use(result.jobs)],
     })

@@ -52,13 +52,14 @@ def _jobs(regions: list[Region]) -> dict[tuple[str, str], RemoteJob]:
 
 
 def wanted(plan: Plan, regions: list[Region]) -> dict[str, set[str]]:
-    """Region -> the thing group ARNs whose sizes the plan's figures need."""
+    """"ACCOUNT:REGION" -> the thing group ARNs there whose sizes the plan's figures need."""
     out: dict[str, set[str]] = {}
     for _, before, after, _ in _requests(plan, _jobs(regions)):
         for request in (before, after):
             for arn in (request or {}).get("targets") or []:
                 if ":thinggroup/" in arn:
-                    out.setdefault(arn.split(":")[3], set()).add(arn)
+                    _, _, _, region, account, _ = arn.split(":", 5)
+                    out.setdefault(f"{account}:{region}", set()).add(arn)
     return out
 
 

@@ -313,12 +313,14 @@ _HANDLERS = {
 
 
 class _Throttle:
-    """AWS's per-operation rate limit, for benchmarks: a token bucket per operation."""
+    """AWS's per-operation rate limit, for benchmarks: a token bucket per operation of each
+    account and region (AWS limits each account and region on its own)."""
 
     def __init__(self) -> None:
         self.rate: float | None = None
         self.lock = threading.Lock()
-        self.buckets: dict[str, tuple[float, float]] = {}  # operation -> (tokens, time)
+        # "account/region/operation" -> (tokens, time)
+        self.buckets: dict[str, tuple[float, float]] = {}
         self.refused = 0
 
     def admit(self, operation: str) -> None:
@@ -341,7 +343,8 @@ THROTTLE = _Throttle()
 
 
 def throttle(rate: float | None) -> None:
-    """Refuse calls above ``rate`` a second per operation with ThrottlingException (None: off)."""
+    """Refuse calls above ``rate`` a second per operation, account and region with
+    ThrottlingException (None: off)."""
     THROTTLE.rate = rate
     THROTTLE.buckets.clear()
     THROTTLE.refused = 0
@@ -351,7 +354,7 @@ def _throttled(name: str, handler: Any) -> Any:
     operation = "".join(part.title() for part in name.split("_"))
 
     def handle(self: IoTResponse) -> Any:
-        THROTTLE.admit(operation)
+        THROTTLE.admit(f"{self.current_account}/{self.region}/{operation}")
         return handler(self)
 
     return handle

@@ -111,21 +111,31 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if state_path.exists():
             saved = _load_state(state_path)
-            for region, records in saved.get("regions", {}).items():
+            # The starting account's regions, then those of the accounts roles reach.
+            places = [(ACCOUNT, region, records)
+                      for region, records in saved.get("regions", {}).items()]
+            places += [(account, region, records)
+                       for account, regions in saved.get("accounts", {}).items()
+                       for region, records in regions.items()]
+            for account, region, records in places:
                 try:
-                    state.import_jobs(records, ACCOUNT, region)
+                    state.import_jobs(records, account, region)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     raise DamagedSandbox(f"the sandbox's state {state_path} is damaged (a job "
                                          f"of {region}: {exc!r}); delete {folder} to start "
                                          "the sandbox afresh") from exc
                 if simulate:
-                    devices.simulate_step(ACCOUNT, region, now=now, failing=failing)
+                    devices.simulate_step(account, region, now=now, failing=failing)
         try:
             yield Sandbox(folder, FileLedger(folder / "ledger.json"))
         finally:
-            regions = {region: state.export_jobs(ACCOUNT, region)
-                       for region in list(iot_backends[ACCOUNT].keys())}
-            body = {"version": 1, "regions": {r: jobs for r, jobs in regions.items() if jobs}}
+            jobs = {account: {r: found for r in list(iot_backends[account].keys())
+                              if (found := state.export_jobs(account, r))}
+                    for account in list(iot_backends.keys())}
+            body: dict[str, Any] = {"version": 1, "regions": jobs.pop(ACCOUNT, {})}
+            others = {account: regions for account, regions in jobs.items() if regions}
+            if others:
+                body["accounts"] = others
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
             with os.fdopen(fd, "w") as handle:
                 json.dump(body, handle, indent=1, default=str)

@@ -52,6 +52,12 @@ Project = Annotated[str, StringConstraints(min_length=1, max_length=64,
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX,
                                         pattern=JOB_ID_PATTERN)]
 Region = Annotated[str, StringConstraints(max_length=32, pattern=REGION_PATTERN)]
+# An alias of an account declared under accounts: in _config.yaml, and its 12-digit id.
+AccountAlias = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                                pattern=r"^[a-zA-Z0-9_-]+$")]
+AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+AssumedRoleArn = Annotated[str, StringConstraints(
+    max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$")]
 Target = Annotated[str, StringConstraints(max_length=2048, pattern=TARGET_PATTERN)]
 DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1350)]
 Description = Annotated[str, StringConstraints(max_length=2028, pattern=NO_CONTROL_PATTERN)]

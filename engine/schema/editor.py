@@ -1,8 +1,9 @@
 """JSON Schemas of the rollouts folder's files as written, for editors (hover, completion,
 inline checks through the YAML language server).
 
-Three kinds, one per file: ``manifest`` (each YAML document of a job file), ``defaults``
-(``_defaults.yaml``) and ``config`` (``_config.yaml``). Each describes a file on its own,
+Four kinds, one per file: ``manifest`` (each YAML document of a job file), ``defaults``
+(``_defaults.yaml``), ``config`` (``_config.yaml``) and ``policies``
+(``_policies.yaml``). Each describes a file on its own,
 before ``_defaults.yaml`` are merged in, so a key is ``required`` only where no defaults
 file could supply it: defaults merge mappings key by key but replace lists whole, so only
 the members of a list's entries (an abort criterion's fields, a tag's ``Key``) are
@@ -22,14 +23,17 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from engine.loader.tree import NOT_DEFAULTABLE
+from engine.policies.model import PoliciesFile
 from engine.schema import editor_words as words
 from engine.schema.models import Config, Manifest
 from engine.schema.rules import MAX_USER_TAGS
 from engine.schema.servicedocs import descriptions as api_descriptions
 
-Kind = Literal["manifest", "defaults", "config"]
-KINDS: tuple[Kind, ...] = ("manifest", "defaults", "config")
+Kind = Literal["manifest", "defaults", "config", "policies"]
+KINDS: tuple[Kind, ...] = ("manifest", "defaults", "config", "policies")
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_BASE = "https://iot-rollouts.dev/schema/"
 
@@ -49,7 +53,8 @@ def editor_schema(kind: str = "manifest") -> dict[str, Any]:
     ``kind`` one of ``KINDS``."""
     if kind not in KINDS:
         raise ValueError(f"no schema of kind {kind!r}; the kinds are {', '.join(KINDS)}")
-    model = Config if kind == "config" else Manifest
+    models: dict[str, type[BaseModel]] = {"config": Config, "policies": PoliciesFile}
+    model = models.get(kind, Manifest)
     generated = model.model_json_schema()
     body = _Shaper(kind).node(_inline(generated, generated.pop("$defs", {})), "", False)
     properties: dict[str, Any] = body["properties"]
@@ -113,14 +118,14 @@ class _Shaper:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.api = api_descriptions() if kind != "config" else {}
+        self.api = api_descriptions() if kind in ("manifest", "defaults") else {}
 
     def node(self, schema: dict[str, Any], path: str, in_list: bool) -> dict[str, Any]:
         """A property (or list entry) at ``path``: its shape, its words, null where allowed."""
         nullable, base = _split_null(schema)
         model_description = base.get("description")
         out = self.shape(base, path, in_list)
-        if self.kind != "config":
+        if self.kind in ("manifest", "defaults"):
             out.update(_EXTRA.get(path, {}))
         if path == "tags":
             out = _tags(out)
@@ -157,7 +162,8 @@ class _Shaper:
         return out
 
     def description(self, path: str, from_model: str | None) -> str | None:
-        words_of_kind = words.CONFIG if self.kind == "config" else words.HAND
+        words_of_kind = {"config": words.CONFIG, "policies": words.POLICIES}.get(self.kind,
+                                                                                 words.HAND)
         if path.startswith(WAVE_FIELDS) and path != "waves[].name":
             path = path.removeprefix(WAVE_FIELDS)  # a wave's fields are CreateJob's own
         if path in words_of_kind:

@@ -15,6 +15,7 @@ TITLES = {
     "manifest": "iot-rollouts manifest (one AWS IoT job per YAML document)",
     "defaults": "iot-rollouts _defaults.yaml (shared settings of the jobs in this folder)",
     "config": "iot-rollouts _config.yaml (settings of the whole rollouts folder)",
+    "policies": "iot-rollouts _policies.yaml (the team's rules, in CEL)",
 }
 
 ROOTS = {
@@ -30,6 +31,10 @@ ROOTS = {
     "config": (
         "Settings of the whole rollouts folder, read only at its top: the project, the "
         "default region, the ledger, pruning and files that are not manifests."),
+    "policies": (
+        "The team's rules, read only at the top of the rollouts folder: each policy's rule "
+        "(CEL over job, the CreateJob request, and rollout) must hold for every job its "
+        "match selects; validate, plan and apply check them before any AWS call."),
 }
 
 # Whole descriptions, in place of botocore's (or where botocore has none).
@@ -94,6 +99,11 @@ NOTES: dict[str, str] = {
         "starting with aws: or rollouts:."),
 }
 
+# _policies.yaml: the model's descriptions, and these where it has none.
+POLICIES: dict[str, str] = {
+    "policies[]": "One rule: a CEL rule over job and rollout, where its match holds.",
+}
+
 # _config.yaml: the model's descriptions, and these where it has none.
 CONFIG: dict[str, str] = {
     "exclude": (
@@ -123,4 +133,8 @@ EXAMPLES: dict[str, list[Any]] = {
     "project": ["acme-fleet"],
     "ledger": ["s3://acme-rollouts-state/ledger.json", "file://.rollouts-ledger.json"],
     "exclude": [["firmware/documents/**"]],
+    # _policies.yaml
+    "policies[].match": ["job.targets.exists(t, t.contains(':thinggroup/prod-'))"],
+    "policies[].rule": ["has(job.abortConfig) && job.abortConfig.criteriaList.exists(c, "
+                        "c.thresholdPercentage <= 10)"],
 }

@@ -12,6 +12,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from engine.schema import constraints as c
 
+# A policy's id in rollouts/_policies.yaml, and the reason a manifest gives for an exception.
+PolicyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+ExceptionReason = Annotated[str, Field(min_length=1, max_length=1000)]
+
 
 class ApiModel(BaseModel):
     """Strict: YAML's ``yes`` is no boolean and ``"5"`` no number; unknown keys are errors."""
@@ -143,6 +147,9 @@ class Manifest(ApiModel):
         None, description="Logical name of the rollout (default: the file name without .yaml)."
     )
     region: c.Region | None = Field(None, description="Region of the job (default: _config.yaml).")
+    account: c.AccountAlias | None = Field(
+        None, description="The account of the job: an alias under accounts: in _config.yaml "
+                          "(default: the account of the credentials in use).")
     jobId: c.JobId | None = Field(
         None, description="Pins the job id; without it the id is <name>-<8 hex of the spec>."
     )
@@ -178,6 +185,21 @@ class Manifest(ApiModel):
     onFailure: Literal["cancel", "hold"] | None = Field(
         None, description="When a gate fails: cancel the failing wave's job (default), or "
                           "hold it running; no later wave is created either way.")
+    policyExceptions: dict[PolicyId, ExceptionReason] | None = Field(
+        None, description="Policies of rollouts/_policies.yaml this rollout may break, each "
+                          "with the reason (listed in every plan; not sent to AWS).")
+
+
+class Account(ApiModel):
+    """An AWS account the project's jobs run in, and the role that reaches it."""
+
+    id: c.AccountId = Field(description="The 12-digit id of the account; the identity the "
+                                        "role gives is checked against it before any call.")
+    roleArn: c.AssumedRoleArn = Field(
+        description="The IAM role in that account to assume from the starting credentials.")
+    planRoleArn: c.AssumedRoleArn | None = Field(
+        None, description="A read-only role in that account that plan assumes instead of "
+                          "roleArn (pull requests then never hold a role that can write).")
 
 
 class Config(ApiModel):
@@ -201,6 +223,9 @@ class Config(ApiModel):
         None, pattern=r"^(s3://[^/]+/.+|file://.+)$",
         description="Where the record of created jobs lives: s3://bucket/key or file://path.",
     )
+    accounts: dict[c.AccountAlias, Account] | None = Field(
+        None, description="The accounts jobs may run in, by alias (account: ALIAS in a "
+                          "manifest or _defaults.yaml): each one's id and the role to assume.")
 
 
 # The keys of a wave that are not CreateJob parameters.

@@ -1,4 +1,4 @@
-"""Load-and-validate speed and memory at 1,000 and 10,000 manifests.
+"""Load-and-validate speed and memory at 1,000, 5,000 and 10,000 manifests.
 
 Run: ``pytest tests/bench -m bench -s``. Prints, per manifest, the time PyYAML's C loader
 alone takes to parse the same files in the same run (the floor), the time ``validate_folder``
@@ -39,7 +39,7 @@ def _ours(root: Path, count: int) -> float:
     return elapsed
 
 
-@pytest.mark.parametrize("count", [1_000, 10_000])
+@pytest.mark.parametrize("count", [1_000, 5_000, 10_000])
 def test_bench__load_and_validate(count: int, tmp_path: Path) -> None:
     root = make_folder(tmp_path / "rollouts", count)
     files = sorted(root.rglob("*.yaml"))

@@ -52,6 +52,8 @@ def kind_of(path: Path) -> str:
         return "config"
     if path.name in ("_defaults.yaml", "_defaults.yml"):
         return "defaults"
+    if path.name in ("_policies.yaml", "_policies.yml"):
+        return "policies"
     return "manifest"
 
 
@@ -181,8 +183,10 @@ def test_cli_schema__prints_the_kind_asked_for(kind: str) -> None:
     assert json.loads(done.output) == editor_schema(kind)
 
 
-def test_cli_schema__manifest_by_default_and_no_policies_yet() -> None:
+def test_cli_schema__manifest_by_default_and_policies_on_asking() -> None:
     runner = CliRunner()
     assert json.loads(runner.invoke(main, ["schema"]).output) == editor_schema("manifest")
-    refused = runner.invoke(main, ["schema", "--kind", "policies"])
-    assert refused.exit_code != 0 and "policies" in refused.output
+    done = runner.invoke(main, ["schema", "--kind", "policies"])
+    assert done.exit_code == 0
+    assert set(json.loads(done.output)["properties"]["policies"]["items"]["properties"]) == {
+        "id", "description", "level", "match", "rule", "message", "exceptions"}

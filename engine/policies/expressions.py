@@ -1,0 +1,169 @@
+"""CEL expressions of the policies: read, checked and compiled once, before any job.
+
+The engine is ``common-expression-language`` (cel-rust, compiled; README "Policies" has the
+measurements that chose it), or ``cel-python`` on Python 3.10 (``engines``). What it
+cannot say before a run is checked here, on the expression's tokens: its size and nesting
+(a parser fed 10,000 brackets is not asked), the fields it reads straight from ``job`` and
+``rollout`` (a field no CreateJob request can have is an error at load, not a silent false
+at every plan), the functions it calls, and how deep its comprehensions nest, which with
+the job's data bounds what one evaluation costs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine.policies.engines import cel_engine
+
+# Bounds on one expression (README "Policies": hostile policies).
+MAX_EXPRESSION_CHARS = 2_000
+MAX_NESTING = 32  # brackets and parentheses
+MAX_COMPREHENSION_DEPTH = 3
+
+MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+# CEL's standard functions (operators are named ``_op_``, ``!_``, ``@in``, ...).
+FUNCTIONS = frozenset({
+    "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double",
+    "string", "bool", "bytes", "type", "dyn", "has", "timestamp", "duration",
+    "getFullYear", "getMonth", "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getHours",
+    "getMinutes", "getSeconds", "getMilliseconds", "getDate",
+})
+
+# What may stand before ``(``: functions, macros, and the words of the language.
+CALLABLE = FUNCTIONS | MACROS | {"in", "true", "false", "null"}
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
+                          |'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
+  | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[uU]?|0[xX][0-9a-fA-F]+)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>&&|\|\||==|!=|<=|>=|[-+*/%<>!?:.,\[\](){}])
+""", re.VERBOSE | re.DOTALL)
+
+
+class BadExpression(ValueError):
+    """An expression that cannot be a policy's: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the tokens of an expression tell before it runs."""
+
+    paths: tuple[tuple[str, ...], ...]  # ('job', 'abortConfig', ...) read straight
+    depth: int  # how deep its comprehensions nest
+    comprehensions: int
+    widening: int  # list literals' longest and ``+`` count: how much a list may grow
+    whole: frozenset[str]  # variables read whole (``size(job)``), not field by field
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if found is None:
+            raise BadExpression(f"unexpected character {text[position]!r} at column "
+                                f"{position + 1}")
+        kind = found.lastgroup or ""
+        if kind != "space":
+            out.append((kind, found.group()))
+        position = found.end()
+    return out
+
+
+def shape(text: str) -> Shape:
+    """The expression's shape; BadExpression where it is too large or too deep."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise BadExpression(f"the expression is {len(text):,} characters long, over the "
+                            f"{MAX_EXPRESSION_CHARS:,} a policy may have; split the policy")
+    toks = tokens(text)
+    nesting = 0
+    # For each open bracket: whether it opened a comprehension's arguments.
+    opened: list[bool] = []
+    depth = count = plus = longest_literal = 0
+    commas: list[int] = []
+    paths: list[tuple[str, ...]] = []
+    whole: set[str] = set()
+    for i, (kind, value) in enumerate(toks):
+        if value in ("(", "[", "{"):
+            nesting += 1
+            if nesting > MAX_NESTING:
+                raise BadExpression(f"brackets nest more than {MAX_NESTING} deep; "
+                                    "simplify the expression")
+            macro = (value == "(" and i >= 2 and toks[i - 1][1] in MACROS
+                     and toks[i - 2][1] == ".")
+            opened.append(macro)
+            # Entries of a list or map literal so far; -1 where the brackets hold arguments.
+            commas.append(0 if value in "[{" else -1)
+            if macro:
+                count += 1
+                depth = max(depth, sum(opened))
+                if depth > MAX_COMPREHENSION_DEPTH:
+                    raise BadExpression(f"comprehensions (all, exists, map, ...) nest more "
+                                        f"than {MAX_COMPREHENSION_DEPTH} deep; simplify "
+                                        "the expression")
+        elif value in (")", "]", "}"):
+            nesting -= 1
+            if opened:
+                opened.pop()
+                longest_literal = max(longest_literal, commas.pop() + 1)
+        elif value == ",":
+            if commas and commas[-1] >= 0:
+                commas[-1] += 1
+        elif value == "+":
+            plus += 1
+        elif (kind == "ident" and i + 1 < len(toks) and toks[i + 1][1] == "("
+              and value not in CALLABLE):
+            raise BadExpression(f"unknown function {value}; CEL's standard functions are "
+                                "size, contains, startsWith, endsWith, matches, int, double, "
+                                "string, ...")
+        elif kind == "ident" and value in ("job", "rollout") and (
+                i == 0 or toks[i - 1][1] != "."):
+            path = [value]
+            j = i + 1
+            while (j + 1 < len(toks) and toks[j][1] == "." and toks[j + 1][0] == "ident"
+                   and not (j + 2 < len(toks) and toks[j + 2][1] == "(")):
+                path.append(toks[j + 1][1])
+                j += 2
+            if len(path) == 1:
+                whole.add(value)
+            paths.append(tuple(path))
+    return Shape(tuple(paths), depth, count, max(longest_literal, 1) * (1 + plus),
+                 frozenset(whole))
+
+
+def steps(shape_: Shape, longest: int) -> int:
+    """An upper estimate of the comprehension steps of one evaluation, where the longest
+    list or map the expression can reach in the job has ``longest`` entries."""
+    if not shape_.comprehensions:
+        return 0
+    reach = max(longest, 1) * shape_.widening
+    return int(shape_.comprehensions * reach ** shape_.depth)
+
+
+def longest_collection(value: Any) -> int:
+    """The most entries of any list or mapping in ``value``, at any depth."""
+    if not isinstance(value, dict | list):
+        return 0
+    most = 0
+    stack = [value]
+    while stack:  # iterative: a document may nest deeper than Python's recursion allows
+        item = stack.pop()
+        if len(item) > most:
+            most = len(item)
+        for entry in item.values() if type(item) is dict else item:
+            if type(entry) is dict or type(entry) is list:
+                stack.append(entry)
+    return most
+
+
+def compile_cel(text: str) -> Any:
+    """The compiled program; BadExpression with the parser's message where it cannot."""
+    try:
+        return cel_engine().compile(text)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())
+        raise BadExpression(f"does not compile: {message}") from None

@@ -1,0 +1,228 @@
+"""Judge each valid job by the policies: violations, exceptions claimed and used.
+
+A job is judged as git holds it, the same way in ``validate``, ``plan`` and ``apply``, so a
+folder that validates clean never fails a plan on a policy: ``job`` is the CreateJob
+request built by ``engine.resolve`` (a rollout in waves: each wave's request), with target
+shorthands as ARNs of the job's region (the manifest's, else ``_config.yaml``'s) and of
+the placeholder account ``000000000000`` (the account in use is known only to a plan; a
+policy about accounts reads ``rollout.account``, the alias the manifest declares).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import Problem
+from engine.facts import API_DEFAULTS
+from engine.loader.tree import JobSource
+from engine.policies.engines import cel_engine
+from engine.policies.expressions import Shape, longest_collection, steps
+from engine.policies.model import Policy
+from engine.resolve import create_job_request
+
+if TYPE_CHECKING:
+    from engine.validate import ValidJob
+
+VIOLATION = "POLICY_VIOLATION"
+PLACEHOLDER_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An exception a manifest claims and uses: the rollout breaks the policy, openly."""
+
+    name: str
+    source: str
+    policy: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "source": self.source, "policy": self.policy,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The folder's policies, compiled; ``judge`` runs them on one job."""
+
+    policies: tuple[Policy, ...]
+    project: str | None
+    default_region: str | None
+    engine: Any = None  # the CEL engine (``engines``), loaded only where there are policies
+    # The request fields the policies read (None: all, where one reads ``job`` whole), and
+    # the shapes of the expressions with comprehensions.
+    job_fields: frozenset[str] | None = None
+    comprehensions: tuple[Shape, ...] = ()
+
+    @classmethod
+    def of(cls, policies: tuple[Policy, ...], project: str | None,
+           default_region: str | None) -> PolicyBook:
+        shapes = [s for p in policies for s in (p.match_shape, p.rule_shape) if s is not None]
+        fields: frozenset[str] | None = frozenset(
+            path[1] for s in shapes for path in s.paths if path[0] == "job" and len(path) > 1)
+        if any("job" in s.whole for s in shapes):
+            fields = None
+        return cls(policies, project, default_region, cel_engine(), fields,
+                   tuple(s for s in shapes if s.comprehensions))
+
+    def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
+        """``job`` with the exceptions it uses; its violations appended to ``problems``."""
+        claimed: dict[str, str] = job.data.get("policyExceptions") or {}
+        if not self.policies and not claimed:
+            return job
+        known = {p.id: p for p in self.policies}
+        for policy_id in claimed:
+            if policy_id not in known:
+                problems.append(source.problem(
+                    ("policyExceptions", policy_id),
+                    f"no policy {policy_id} in _policies.yaml; the policies are "
+                    f"{', '.join(sorted(known)) or 'none (there is no _policies.yaml)'}",
+                    at_key=True))
+        broken: set[str] = set()
+        for index, label, request, rollout in self._cases(job) if self.policies else ():
+            if self.job_fields is not None:  # what no policy reads is not converted
+                request = {k: v for k, v in request.items() if k in self.job_fields}
+            variables = {"job": request, "rollout": rollout}
+            # Converted to CEL's values once for every policy: the costly part of a run
+            # (about a microsecond a string), each evaluation then well under one.
+            context = self.engine.context(variables)
+            longest = self._longest(variables, len(job.document or ""))
+            for policy in self.policies:
+                if policy.id in broken:
+                    continue
+                failure = _failure(self.engine, policy, context, longest)
+                if failure is None:
+                    continue
+                broken.add(policy.id)
+                if policy.id in claimed and policy.spec.exceptions == "allowed":
+                    continue  # waived in the open: listed by every plan, not a problem
+                problems.append(self._violation(policy, failure, label, claimed, source,
+                                                job.data["waves"][index]
+                                                if index is not None else None, index))
+        for policy_id in claimed:
+            if policy_id in known and policy_id not in broken:
+                if known[policy_id].spec.exceptions == "forbidden":
+                    found = source.problem(
+                        ("policyExceptions", policy_id),
+                        f"policy {policy_id} allows no exception (exceptions: forbidden); "
+                        "remove the exception", at_key=True)
+                    problems.append(replace(found, code=VIOLATION))
+                    continue
+                problems.append(source.problem(
+                    ("policyExceptions", policy_id),
+                    f"the exception for policy {policy_id} is not needed: the job keeps it; "
+                    "remove the exception", at_key=True, warning=True))
+        used = tuple((p, claimed[p]) for p in sorted(broken)
+                     if p in claimed and known[p].spec.exceptions == "allowed")
+        return replace(job, waivers=used) if used else job
+
+    def _longest(self, variables: dict[str, Any], document_chars: int) -> int:
+        """The longest list or map in the job, where a policy's cost could depend on it.
+
+        The document is the only part of a job that can be large: a list of n entries
+        takes at least 2n characters of its JSON, so it is walked only where that bound
+        could take an expression past the limit."""
+        if not self.comprehensions:
+            return 0
+        job = variables["job"]
+        rest = longest_collection([{k: v for k, v in job.items() if k != "document"},
+                                   variables["rollout"]])
+        bound = max(rest, document_chars // 2 + 1)
+        if all(steps(s, bound) <= self.engine.max_steps for s in self.comprehensions):
+            return bound
+        return longest_collection(variables)
+
+    def _cases(self, job: ValidJob
+               ) -> list[tuple[int | None, str, dict[str, Any], dict[str, Any]]]:
+        """The requests the job sends: one, or one per wave (with the wave's name)."""
+        region = job.region or self.default_region
+        waves = job.data.get("waves") or []
+        rollout = {"name": job.name, "project": self.project,
+                   "account": job.data.get("account"), "region": region,
+                   "source": job.source, "waves": waves}
+        indexes: list[int | None] = list(range(len(waves))) if waves else [None]
+        cases = []
+        for index in indexes:
+            request = create_job_request(job, account=PLACEHOLDER_ACCOUNT, region=region or "",
+                                         wave=index)
+            # As AWS reads it: the API's defaults written out, as the spec does.
+            request = {**API_DEFAULTS, **request}
+            if "document" in request:
+                request["document"] = json.loads(request["document"])
+            if "tags" in request:
+                request["tags"] = {t["Key"]: t.get("Value") or "" for t in request["tags"]}
+            label = f"wave {waves[index]['name']}: " if index is not None else ""
+            cases.append((index, label, request, rollout))
+        return cases
+
+    def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
+                   source: JobSource, wave: dict[str, Any] | None,
+                   index: int | None) -> Problem:
+        path = ("policyExceptions", policy.id) if policy.id in claimed else _path_read(policy)
+        if wave is not None and path and path[0] in wave:  # the wave's own field
+            path = ("waves", index or 0, *path)
+        message = f"{label}policy {policy.id}: {failure}"
+        if policy.id in claimed:  # and the policy forbids exceptions
+            message += ("; the policy allows no exception (exceptions: forbidden), so "
+                        "policyExceptions cannot waive it")
+        elif policy.spec.exceptions == "allowed" and policy.error:
+            message += (f" (or claim an exception: policyExceptions: {{{policy.id}: "
+                        "REASON})")
+        found = source.problem(path, message, at_key=True, warning=not policy.error)
+        return replace(found, code=VIOLATION)
+
+
+def _failure(engine: Any, policy: Policy, variables: Any, longest: int) -> str | None:
+    """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
+    matched."""
+    if policy.match is not None:
+        verdict = _run(engine, policy.match, policy.match_shape, variables, longest)
+        if verdict is False:
+            return None
+        if verdict is not True:
+            return f"its match cannot be judged on this job: {verdict}"
+    verdict = _run(engine, policy.rule, policy.rule_shape, variables, longest)
+    if verdict is True:
+        return None
+    if verdict is False:
+        return policy.message
+    return f"{policy.message} (the rule cannot be judged on this job: {verdict})"
+
+
+def _run(engine: Any, program: Any, form: Any, variables: Any, longest: int) -> bool | str:
+    """True or False, or why the expression gave neither."""
+    # Beyond the engine's budget the policy is not run on the job, which fails it instead
+    # (a rule that cannot be judged holds no guarantee).
+    cost = steps(form, longest)
+    if cost > engine.max_steps:
+        return (f"it would take about {cost:,} steps, over the {engine.max_steps:,} a policy "
+                "may take on one job; simplify it")
+    try:
+        result = engine.run(program, variables)
+    except Exception as exc:  # CEL's runtime errors: no such key, division by zero, ...
+        name = type(exc).__name__
+        text = " ".join(str(exc).split())[:200]
+        if name == "KeyError":
+            return f"no field {text}; guard optional fields with has()"
+        return text or name
+    if isinstance(result, bool):
+        return result
+    return f"it gives {type(result).__name__} {str(result)[:80]}, not true or false"
+
+
+def _path_read(policy: Policy) -> tuple[str | int, ...]:
+    """The manifest path of the job field the rule reads deepest (else the match's), where
+    a violation is shown; () is the job's own line."""
+    for form in (policy.rule_shape, policy.match_shape):
+        paths = [p[1:] for p in form.paths if p[0] == "job" and len(p) > 1] if form else []
+        if paths:
+            return max(paths, key=len)  # the first of the deepest
+    return ()
+
+
+def in_use(jobs: list[ValidJob]) -> list[Waiver]:
+    """Every exception the folder's jobs use, with its reason."""
+    return [Waiver(job.name, job.source, policy, reason)
+            for job in jobs for policy, reason in job.waivers]
