@@ -12,13 +12,26 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import logging
 import os
+import re
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from engine.policies import patterns
+
+# cel-rust's message for an error raised by one of the ``patterns`` functions.
+_FUNCTION_ERROR = re.compile(
+    rf"Function '{patterns.PREFIX}\d+' error: Python function call failed: \w+: "
+    r"(?P<message>.*?)\.? Check function arguments and their types\.?$", re.DOTALL)
 
 
 class RustEngine:
-    """common-expression-language: compile once, convert a job once, run each program."""
+    """common-expression-language: compile once, convert a job once, run each program.
+
+    ``x.matches('literal')`` runs a function bound to the pattern compiled once
+    (``patterns``): cel-rust would compile it at each evaluation."""
 
     name = "common-expression-language"
     # Comprehension steps one evaluation may take: about half a microsecond each.
@@ -26,18 +39,31 @@ class RustEngine:
 
     def __init__(self, module: Any) -> None:
         self.module = module
+        self.functions: dict[str, Callable[[Any], bool]] = {}
+        self.patterns: dict[str, str] = {}  # pattern -> the name of its function
+        # cel-rust logs the error of a Python function it calls; ``run`` reports it.
+        logging.getLogger("cel").addFilter(
+            lambda record: patterns.PREFIX not in record.getMessage())
 
     def compile(self, text: str) -> Any:
         try:
-            return self.module.compile(text)
+            self.module.compile(text)  # the user's text: its errors, as written
+            return self.module.compile(patterns.rewrite(text, self.functions,
+                                                        self.patterns))
         except RuntimeError as exc:
             raise ValueError(str(exc)) from None
 
     def context(self, variables: dict[str, Any]) -> Any:
-        return self.module.Context(variables=variables)
+        return self.module.Context(variables=variables, functions=self.functions)
 
     def run(self, program: Any, context: Any) -> Any:
-        return program.execute(context)
+        try:
+            return program.execute(context)
+        except RuntimeError as exc:
+            found = _FUNCTION_ERROR.match(str(exc))
+            if found is None:
+                raise
+            raise RuntimeError(found["message"]) from None
 
 
 class PythonEngine:

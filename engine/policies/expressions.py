@@ -11,11 +11,11 @@ the job's data bounds what one evaluation costs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from engine.policies.engines import cel_engine
+from engine.policies.patterns import TOKEN
 
 # Bounds on one expression (README "Policies": hostile policies).
 MAX_EXPRESSION_CHARS = 2_000
@@ -34,14 +34,7 @@ FUNCTIONS = frozenset({
 # What may stand before ``(``: functions, macros, and the words of the language.
 CALLABLE = FUNCTIONS | MACROS | {"in", "true", "false", "null"}
 
-_TOKEN = re.compile(r"""
-    (?P<space>\s+)
-  | (?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
-                          |'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
-  | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[uU]?|0[xX][0-9a-fA-F]+)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>&&|\|\||==|!=|<=|>=|[-+*/%<>!?:.,\[\](){}])
-""", re.VERBOSE | re.DOTALL)
+_TOKEN = TOKEN
 
 
 class BadExpression(ValueError):

@@ -51,20 +51,16 @@ class PolicyBook:
     project: str | None
     default_region: str | None
     engine: Any = None  # the CEL engine (``engines``), loaded only where there are policies
-    # The request fields the policies read (None: all, where one reads ``job`` whole), and
-    # the shapes of the expressions with comprehensions.
-    job_fields: frozenset[str] | None = None
+    # What the policies read of ``job`` and ``rollout`` (``_reads``; None: all), and the
+    # shapes of the expressions with comprehensions.
+    reads: dict[str, Any] | None = None
     comprehensions: tuple[Shape, ...] = ()
 
     @classmethod
     def of(cls, policies: tuple[Policy, ...], project: str | None,
            default_region: str | None) -> PolicyBook:
         shapes = [s for p in policies for s in (p.match_shape, p.rule_shape) if s is not None]
-        fields: frozenset[str] | None = frozenset(
-            path[1] for s in shapes for path in s.paths if path[0] == "job" and len(path) > 1)
-        if any("job" in s.whole for s in shapes):
-            fields = None
-        return cls(policies, project, default_region, cel_engine(), fields,
+        return cls(policies, project, default_region, cel_engine(), _reads(shapes),
                    tuple(s for s in shapes if s.comprehensions))
 
     def judge(self, job: ValidJob, source: JobSource, problems: list[Problem]) -> ValidJob:
@@ -82,17 +78,16 @@ class PolicyBook:
                     at_key=True))
         broken: set[str] = set()
         for index, label, request, rollout in self._cases(job) if self.policies else ():
-            if self.job_fields is not None:  # what no policy reads is not converted
-                request = {k: v for k, v in request.items() if k in self.job_fields}
-            variables = {"job": request, "rollout": rollout}
-            # Converted to CEL's values once for every policy: the costly part of a run
-            # (about a microsecond a string), each evaluation then well under one.
+            # Only what some policy reads is converted to CEL's values, once for every
+            # policy: the costly part of a run (about a microsecond a string and a key).
+            variables = _pruned({"job": request, "rollout": rollout}, self.reads)
             context = self.engine.context(variables)
             longest = self._longest(variables, len(job.document or ""))
+            matched: dict[str, bool | str] = {}  # a match shared by policies runs once
             for policy in self.policies:
                 if policy.id in broken:
                     continue
-                failure = _failure(self.engine, policy, context, longest)
+                failure = _failure(self.engine, policy, context, longest, matched)
                 if failure is None:
                     continue
                 broken.add(policy.id)
@@ -119,20 +114,33 @@ class PolicyBook:
         return replace(job, waivers=used) if used else job
 
     def _longest(self, variables: dict[str, Any], document_chars: int) -> int:
-        """The longest list or map in the job, where a policy's cost could depend on it.
+        """The longest list or map the expressions with comprehensions can reach in the
+        job (the values at the paths they read), where a policy's cost could depend on it.
 
         The document is the only part of a job that can be large: a list of n entries
         takes at least 2n characters of its JSON, so it is walked only where that bound
         could take an expression past the limit."""
         if not self.comprehensions:
             return 0
-        job = variables["job"]
-        rest = longest_collection([{k: v for k, v in job.items() if k != "document"},
-                                   variables["rollout"]])
+        rest = documents = 0
+        document: list[Any] = []
+        for form in self.comprehensions:
+            for path in form.paths:
+                value = _at(variables, path)
+                if path[:2] == ("job", "document"):
+                    document.append(value)
+                    continue
+                if path == ("job",) and type(value) is dict:
+                    document.append(value.get("document"))
+                    value = {k: v for k, v in value.items() if k != "document"}
+                rest = max(rest, longest_collection(value))
+        if not document:
+            return rest
         bound = max(rest, document_chars // 2 + 1)
         if all(steps(s, bound) <= self.engine.max_steps for s in self.comprehensions):
             return bound
-        return longest_collection(variables)
+        documents = longest_collection(document)
+        return max(rest, documents)
 
     def _cases(self, job: ValidJob
                ) -> list[tuple[int | None, str, dict[str, Any], dict[str, Any]]]:
@@ -149,7 +157,7 @@ class PolicyBook:
                                          wave=index)
             # As AWS reads it: the API's defaults written out, as the spec does.
             request = {**API_DEFAULTS, **request}
-            if "document" in request:
+            if "document" in request and _read(self.reads, "job", "document"):
                 request["document"] = json.loads(request["document"])
             if "tags" in request:
                 request["tags"] = {t["Key"]: t.get("Value") or "" for t in request["tags"]}
@@ -174,11 +182,16 @@ class PolicyBook:
         return replace(found, code=VIOLATION)
 
 
-def _failure(engine: Any, policy: Policy, variables: Any, longest: int) -> str | None:
+def _failure(engine: Any, policy: Policy, variables: Any, longest: int,
+             matched: dict[str, bool | str]) -> str | None:
     """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
-    matched."""
+    matched (``matched``: the verdicts of the match expressions run on this job so far)."""
     if policy.match is not None:
-        verdict = _run(engine, policy.match, policy.match_shape, variables, longest)
+        text = policy.spec.match or ""
+        verdict = matched.get(text)
+        if verdict is None:
+            verdict = matched[text] = _run(engine, policy.match, policy.match_shape,
+                                           variables, longest)
         if verdict is False:
             return None
         if verdict is not True:
@@ -191,14 +204,16 @@ def _failure(engine: Any, policy: Policy, variables: Any, longest: int) -> str |
     return f"{policy.message} (the rule cannot be judged on this job: {verdict})"
 
 
-def _run(engine: Any, program: Any, form: Any, variables: Any, longest: int) -> bool | str:
+def _run(engine: Any, program: Any, form: Shape | None, variables: Any,
+         longest: int) -> bool | str:
     """True or False, or why the expression gave neither."""
     # Beyond the engine's budget the policy is not run on the job, which fails it instead
     # (a rule that cannot be judged holds no guarantee).
-    cost = steps(form, longest)
-    if cost > engine.max_steps:
-        return (f"it would take about {cost:,} steps, over the {engine.max_steps:,} a policy "
-                "may take on one job; simplify it")
+    if form is not None and form.comprehensions:
+        cost = steps(form, longest)
+        if cost > engine.max_steps:
+            return (f"it would take about {cost:,} steps, over the {engine.max_steps:,} a "
+                    "policy may take on one job; simplify it")
     try:
         result = engine.run(program, variables)
     except Exception as exc:  # CEL's runtime errors: no such key, division by zero, ...
@@ -207,9 +222,55 @@ def _run(engine: Any, program: Any, form: Any, variables: Any, longest: int) -> 
         if name == "KeyError":
             return f"no field {text}; guard optional fields with has()"
         return text or name
-    if isinstance(result, bool):
+    if type(result) is bool:
         return result
     return f"it gives {type(result).__name__} {str(result)[:80]}, not true or false"
+
+
+def _reads(shapes: list[Shape]) -> dict[str, Any] | None:
+    """The paths the expressions read, as a tree: ``{"job": {"document": {"sha256":
+    None}}, "rollout": None}``, where None is a value read whole (a list a comprehension
+    walks, ``size(job.tags)``, ``job.targets[0]``); None: a variable is read whole."""
+    tree: dict[str, Any] = {}
+    for form in shapes:
+        for path in form.paths:
+            node: dict[str, Any] | None = tree
+            for depth, name in enumerate(path, start=1):
+                if node is None:
+                    break
+                if depth == len(path):
+                    node[name] = None
+                elif name not in node:
+                    node[name] = {}
+                node = node[name]
+    if tree.get("job", {}) is None and tree.get("rollout", {}) is None:
+        return None
+    return tree
+
+
+def _at(variables: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path`` (None where the job has none)."""
+    value: Any = variables
+    for name in path:
+        if type(value) is not dict:
+            return None
+        value = value.get(name)
+    return value
+
+
+def _read(reads: dict[str, Any] | None, variable: str, field: str) -> bool:
+    """Whether an expression reads ``variable.field``."""
+    if reads is None or (variable in reads and reads[variable] is None):
+        return True
+    return field in reads.get(variable, {})
+
+
+def _pruned(value: Any, reads: dict[str, Any] | None) -> Any:
+    """What of ``value`` the tree ``reads`` holds: a key no expression reads is left out
+    (it cannot be reached: a key read by a comprehension or ``[]`` is read whole)."""
+    if reads is None or type(value) is not dict:
+        return value
+    return {key: _pruned(value[key], below) for key, below in reads.items() if key in value}
 
 
 def _path_read(policy: Policy) -> tuple[str | int, ...]:

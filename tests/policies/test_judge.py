@@ -262,3 +262,40 @@ def test_cache__policies_edited__verdicts_follow(tmp_path: Path, use_cache: bool
         first.save_cache()
         again = validate_folder(root, use_cache=use_cache)  # from the cache
         assert ids_broken(first) == ids_broken(again) == broken
+
+
+def test_reads__paths_the_policies_read__only_those_converted() -> None:
+    from engine.policies.expressions import shape
+    from engine.policies.judge import _pruned, _reads
+
+    reads = _reads([shape("has(job.abortConfig) && job.abortConfig.criteriaList.exists("
+                          "c, c.thresholdPercentage <= 10)"),
+                    shape("job.document.version.startsWith('2.') && size(rollout.waves) < 3")])
+    request = {"abortConfig": {"criteriaList": [{"thresholdPercentage": 5, "action": "X"}],
+                               "other": 1},
+               "document": {"version": "2.0", "url": "u"}, "targets": ["t"]}
+    rollout = {"name": "n", "waves": [{"name": "w"}]}
+    assert _pruned({"job": request, "rollout": rollout}, reads) == {
+        "job": {"abortConfig": request["abortConfig"], "document": {"version": "2.0"}},
+        "rollout": {"waves": [{"name": "w"}]}}
+
+
+def test_reads__job_read_whole__nothing_left_out() -> None:
+    from engine.policies.expressions import shape
+    from engine.policies.judge import _pruned, _reads
+
+    reads = _reads([shape("size(job) > 1"), shape("rollout.name != ''")])
+    request = {"document": {"version": "2.0"}, "targets": ["t"]}
+    assert _pruned({"job": request, "rollout": {"name": "n", "project": "p"}}, reads) == {
+        "job": request, "rollout": {"name": "n"}}
+
+
+def test_match__shared_by_two_policies__each_rule_judged(tmp_path: Path) -> None:
+    match = "job.targetSelection == 'SNAPSHOT'"
+    found = judged(tmp_path, {"_policies.yaml": policies_yaml(
+        {"id": "one", "match": match, "rule": "size(job.targets) > 5"},
+        {"id": "two", "match": match, "rule": "size(job.targets) > 0"},
+        {"id": "three", "match": match, "rule": "has(job.timeoutConfig)"}),
+        "fw.yaml": JOB})
+    assert sorted(p.message.split(":")[0] for p in found.problems) == [
+        "policy one", "policy three"]
