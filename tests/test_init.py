@@ -221,7 +221,7 @@ def test_init__json__one_envelope_with_the_next_steps(repo: Path) -> None:
 @pytest.mark.parametrize("args,message", [
     (["--region", "Europe"], "not a region name"),
     (["--project", "my project"], "letters, digits"),
-    (["--branch", "a b"], "not a git branch name"),
+    (["--branch", "a b"], "git refuses spaces"),
 ])
 def test_init__bad_option__config_error(repo: Path, args: list[str], message: str) -> None:
     result = init(str(repo), *args, "-o", "json")

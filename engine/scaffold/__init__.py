@@ -86,8 +86,10 @@ def init_repository(target: Path, *, force: bool = False, project: str | None = 
         raise ConfigError(f"{target}: not a folder; name the repository's folder")
     if project is not None and (not re.match(PROJECT_PATTERN, project) or len(project) > 64):
         raise ConfigError(f"project {project!r}: use 1 to 64 letters, digits, and _ . -")
-    if not branch.strip() or any(c.isspace() or c in "~^:?*[\\" for c in branch):
-        raise ConfigError(f"branch {branch!r}: not a git branch name")
+    why = _bad_branch(branch)
+    if why:
+        raise ConfigError(f"branch {branch!r}: {why}; give --branch a git branch name "
+                          "such as main")
     region = region or next((os.environ[name] for name in REGION_VARIABLES
                              if os.environ.get(name)), None)
     if region is not None and not re.match(REGION_PATTERN, region):
@@ -281,3 +283,20 @@ def _has_manifests(folder: Path, besides: Path) -> bool:
     return any(p.suffix in (".yaml", ".yml") and not p.name.startswith("_") and p != besides
                and not any(part.startswith(".") for part in p.relative_to(folder).parts)
                for p in folder.rglob("*"))
+
+
+def _bad_branch(name: str) -> str | None:
+    """Why git (``git check-ref-format --branch``) or a workflow would refuse ``name``."""
+    parts = name.split("/")
+    if "${{" in name:
+        return "GitHub would read ${{ in the workflows as an expression"
+    if not name or name == "@" or name.startswith("-"):
+        return "not a git branch name"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c in "~^:?*[\\" for c in name):
+        return "git refuses spaces, control characters and ~ ^ : ? * [ \\ in a branch name"
+    if ".." in name or "@{" in name or name.endswith(".") or "//" in name:
+        return "git refuses .., @{, // and a final . in a branch name"
+    if any(not p or p.startswith(".") or p.endswith(".lock") for p in parts):
+        return "git refuses an empty part, a part starting with . or ending with .lock"
+    return None
+
