@@ -1,7 +1,5 @@
-"""`rollouts init --branch` takes names git refuses, and a name holding a
-GitHub expression, exits 0 and writes workflows that fail actionlint. The README says a bad
-`--branch` is a CONFIG_ERROR with nothing written, and that init's workflows pass
-actionlint."""
+"""`rollouts init --branch` refuses, as a CONFIG_ERROR with nothing written, a name git refuses
+and one holding a GitHub expression (the workflows written would fail actionlint)."""
 
 from __future__ import annotations
 
