@@ -67,6 +67,7 @@ def import_(job_ids: tuple[str, ...], all_active: bool, out: Path | None, folder
             "written": [{"file": w.file, "jobId": w.job_id, "name": w.name,
                          "status": w.status} for w in result.written],
             "skipped": [{"jobId": s.job_id, "reason": s.reason} for s in result.skipped],
+            "policyViolations": list(result.violations),
             "apiCalls": result.api_calls}))
         sys.exit(0)
     for w in result.written:
@@ -79,6 +80,12 @@ def import_(job_ids: tuple[str, ...], all_active: bool, out: Path | None, folder
                    "as @ adopt; rollouts apply tags them (and records them in the ledger).")
     else:
         click.echo("Nothing to import: no active job without the tool's tags.")
+    for violation in result.violations:
+        click.echo(f"policy: {violation}")
+    if result.violations:
+        click.echo("The jobs run as imported, breaking these policies: plan refuses them until "
+                   "each is fixed in its manifest, or claims an exception (policyExceptions) "
+                   "that review approves.")
     calls = ", ".join(f"{k} {v}" for k, v in result.api_calls.items())
     click.echo(f"API calls: {calls}")
     sys.exit(0)

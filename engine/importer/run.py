@@ -27,6 +27,7 @@ from engine.loader.tree import deep_merge, display_name, load_tree
 from engine.remote import RemoteJob
 from engine.rollouts import same_revision
 from engine.spec import as_compared_to, compared_tags
+from engine.policies.judge import VIOLATION
 from engine.validate import validate_folder
 from engine.workflow import Resolved, foreign_targets, resolve_folder
 
@@ -63,6 +64,10 @@ class ImportResult:
     written: tuple[Written, ...]
     skipped: tuple[Passed, ...] = ()
     api_calls: dict[str, int] = field(default_factory=dict)
+    # The team's policies the imported jobs break, as validate says them: the manifests are
+    # written all the same (adopting rolls nothing out), and plan refuses them until the
+    # job is fixed or claims an exception in review.
+    violations: tuple[str, ...] = ()
 
 
 def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (), *,
@@ -99,13 +104,14 @@ def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (
     files, clashes = _places(found, resolved, target)
     if reasons or clashes:
         raise ImportRefused(reasons + clashes)
-    written = _write(found, files, resolved, target, region, connection)
+    written, violations = _write(found, files, resolved, target, region, connection)
     calls: dict[str, int] = {}
     for one in resolved.apis.values():
         for operation, count in one.calls.items():
             calls[operation] = calls.get(operation, 0) + count
     return ImportResult(resolved.project, region, tuple(written),
-                        tuple(passed) if all_active else (), dict(sorted(calls.items())))
+                        tuple(passed) if all_active else (), dict(sorted(calls.items())),
+                        tuple(violations))
 
 
 def _places(found: list[FoundJob], resolved: Resolved, target: Path
@@ -159,7 +165,8 @@ def _folder_region(resolved: Resolved, connection: Connection) -> str | None:
 
 
 def _write(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
-           target: Path, region: str, connection: Connection) -> list[Written]:
+           target: Path, region: str, connection: Connection
+           ) -> tuple[list[Written], list[str]]:
     target.mkdir(parents=True, exist_ok=True)
     defaults = _defaults_at(target)
     region_key = region != _folder_region(resolved, connection)
@@ -179,12 +186,12 @@ def _write(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
                 made.append(path)
                 handle.write(to_yaml(fields, _header(job, region, day)))
             written.append(Written(display_name(path), job.job_id, name, job.status))
-        _check(found, files, resolved, target, region)
+        violations = _check(found, files, resolved, target, region)
     except BaseException:
         for path in made:
             path.unlink(missing_ok=True)
         raise
-    return written
+    return written, violations
 
 
 def _header(job: FoundJob, region: str, day: str) -> str:
@@ -197,13 +204,17 @@ def _header(job: FoundJob, region: str, day: str) -> str:
 
 
 def _check(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
-           target: Path, region: str) -> None:
+           target: Path, region: str) -> list[str]:
     """Each manifest written, validated and resolved as a plan would, is exactly its job:
-    the same immutable spec, mutable fields and team tags."""
+    the same immutable spec, mutable fields and team tags. Returns the policies they break
+    (no reason to refuse: the job runs already)."""
     validation = validate_folder(target)
     shown = {display_name(path) for path in files.values()}
-    problems = [f"{p.file}:{p.line}: {p.path}: {p.message}" for p in validation.problems
-                if p.file in shown and p.severity == "error"]
+    mine = [p for p in validation.problems if p.file in shown and p.severity == "error"]
+    violations = [f"{p.file}:{p.line}: {p.path}: {p.message}" for p in mine
+                  if p.code == VIOLATION]
+    problems = [f"{p.file}:{p.line}: {p.path}: {p.message}" for p in mine
+                if p.code != VIOLATION]
     by_id = {job.job_id: job for job in validation.jobs if job.job_id is not None}
     for job in found:
         valid = by_id.get(job.job_id)
@@ -221,6 +232,7 @@ def _check(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
                             f"job ({', '.join(differs)} differ); please report this")
     if problems:
         raise ImportRefused(problems)
+    return violations
 
 
 def _differences(job: FoundJob, d: DesiredJob) -> list[str]:

@@ -1,10 +1,6 @@
-"""Review (newuser): `rollouts import` of a running job that breaks a policy of
-`_policies.yaml` writes nothing (IMPORT_ERROR). The README's list of why import writes
-nothing (an unknown id, a managed or foreign job, a name used, a file in the way) has no
-policy in it; the error names a line of a file that was never written and tells the user to
-claim an exception in it. Adopting a job that already runs rolls nothing out: the manifest
-should be written (the violation reported, as validate would), so the team can add its
-`policyExceptions` or fix the job in review."""
+"""`rollouts import` of a running job that breaks a policy of `_policies.yaml` writes its manifest
+(adopting rolls nothing out) and names the violation; the next plan refuses it until the team
+fixes the job or claims an exception in review."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 
-from ..conftest import REGION, make_repo
+from .conftest import REGION, make_repo
 
 POLICIES = """\
 policies:
@@ -34,7 +30,7 @@ def repo(tmp_path: Path, aws: None, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def test_review_newuser__import_job_breaking_a_policy__manifest_written(repo: Path) -> None:
+def test_import__job_breaks_a_policy__manifest_written_and_violation_named(repo: Path) -> None:
     import boto3
 
     boto3.client("iot", region_name=REGION).create_job(
@@ -44,3 +40,9 @@ def test_review_newuser__import_job_breaking_a_policy__manifest_written(repo: Pa
     body = json.loads(done.stdout)
     assert (repo / "legacy-1.yaml").exists(), body
     assert done.exit_code == 0, body
+    assert body["data"]["policyViolations"], body
+    assert "needs-abort" in body["data"]["policyViolations"][0]
+    # The next plan says what the policy says: the team decides in review.
+    planned = CliRunner().invoke(main, ["plan", str(repo), "-o", "json"])
+    assert planned.exit_code == 1
+    assert json.loads(planned.stdout)["error"]["code"] == "POLICY_VIOLATION"
