@@ -24,10 +24,10 @@ from engine.importer.manifest import (
 )
 from engine.importer.read import Passed, active_jobs, named_jobs, read_jobs, whose
 from engine.loader.tree import deep_merge, display_name, load_tree
+from engine.policies.judge import VIOLATION
 from engine.remote import RemoteJob
 from engine.rollouts import same_revision
 from engine.spec import as_compared_to, compared_tags
-from engine.policies.judge import VIOLATION
 from engine.validate import validate_folder
 from engine.workflow import Resolved, foreign_targets, resolve_folder
 
