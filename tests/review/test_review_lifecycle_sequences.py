@@ -1,0 +1,156 @@
+"""Review (lifecycle): sequences against the reworked reads of AWS (DESIGN.md 3, 5, 10)
+that leave the fleet or the ledger other than the contract says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.aws import IotApi
+from engine.sandbox import moto_jobs
+from engine.workflow import apply_run
+from tests.test_lifecycle import Repo
+from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
+
+
+def test_replace__old_revision_completes_between_plan_and_apply__new_revision_created(
+        aws: None, tmp_path: Path) -> None:
+    """The brief's "a job completing between plan and apply": the plan replaces fw 1.0 by
+    2.0; 1.0 completes before apply's CancelJob. The goal of the cancel (1.0 not active)
+    holds, so git's 2.0 must be created and the apply succeed; it fails instead
+    ('CancelJob failed: ... is COMPLETED and cannot be canceled'), creates nothing, exit 1."""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    (old,) = jobs()
+    (root / "fw.yaml").write_text(doc("2.0"))
+    run = plan(root)
+    assert [a.verb for a in run.plan.actions] == ["replace"]
+    moto_jobs.set_job_status(old, "COMPLETED")
+    outcomes = apply_run(run)
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+    assert sorted(jobs().values()) == ["COMPLETED", "IN_PROGRESS"], jobs()
+
+
+def test_revert__tag_index_lags_behind_the_cancel_mark__git_revision_rolled_out_again(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GetResources lags behind TagResource (DESIGN.md 5). Apply replaces 1.0 by 2.0 (1.0
+    is marked rollouts:canceled-by, then canceled with the tool's reasonCode, and the
+    ledger records the cancel); a revert planned while the tag index still shows 1.0's
+    tags from before the mark must still roll 1.0 out again. It says instead "fw-... is
+    CANCELED, stopped by a hand ... not re-created" and plans only the cancel of 2.0: after
+    that apply the rollout runs nothing."""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    original = IotApi.tagged_jobs
+    snapshot: dict[str, Any] = {}
+
+    def remember(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        answer = original(self, key, value)
+        snapshot.setdefault("index", answer)
+        return answer
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", remember)
+    plan(root)  # the index as it was before the replace
+    (root / "fw.yaml").write_text(doc("2.0"))
+    apply(root)
+    monkeypatch.setattr(IotApi, "tagged_jobs", lambda self, key, value: snapshot["index"])
+    (root / "fw.yaml").write_text(doc("1.0"))
+    run = plan(root)
+    assert [a.verb for a in run.plan.actions] == ["replace"], (
+        [(a.verb, a.job_id) for a in run.plan.actions], run.plan.notes)
+
+
+def test_apply_with_no_changes__finished_job_read__end_record_written(
+        server: str, tmp_path: Path) -> None:
+    """README: "once an apply has read it, how each finished job of the project ended (an
+    `end` record ...), so that no plan reads a finished job twice". A job completes, the
+    plan reads it (DescribeJob) and shows no change; apply --auto-approve then returns
+    early ("nothing to do") without writing the end record, so every later plan calls
+    DescribeJob on it again, for ever (until some unrelated change is applied)."""
+    repo = Repo(tmp_path, server, {"fw.yaml": doc("1.0")})
+    repo.apply()
+    (job_id,) = [j for j, s in jobs().items() if s == "IN_PROGRESS"]
+    moto_jobs.set_job_status(job_id, "COMPLETED")
+    repo.apply()
+    records = json.loads((tmp_path / "ledger.json").read_text())["records"]
+    assert [r["jobId"] for r in records if r["event"] == "end"] == [job_id], records
+    data = repo.plan(exit=0)
+    assert "DescribeJob" not in data["apiCalls"], data["apiCalls"]
+
+
+def test_rename__tag_index_lags__second_plan_shows_no_changes(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """remote.reread_tags: "the tagging API lags behind TagResource, so a difference it
+    shows is confirmed before the plan acts on it" — done for updates (tags_to_confirm),
+    not for renames. fw.yaml renamed to fw2.yaml, applied (TagResource rollouts:name=fw2);
+    a plan while GetResources still answers with the old name tag plans the rename again
+    (and again after each apply), instead of reading the job's tags one by one and
+    showing no changes."""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    original = IotApi.tagged_jobs
+    snapshot: dict[str, Any] = {}
+
+    def remember(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        answer = original(self, key, value)
+        snapshot["index"] = answer
+        return answer
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", remember)
+    plan(root)  # the index as it was before the rename
+    monkeypatch.setattr(IotApi, "tagged_jobs", lambda self, key, value: snapshot["index"])
+    (root / "fw.yaml").rename(root / "fw2.yaml")
+    apply(root)
+    again = plan(root).plan
+    assert again.changes == (), [(a.verb, a.job_id) for a in again.actions]
+
+
+def test_update__job_completes_between_plan_and_apply__apply_does_not_fail(
+        aws: None, tmp_path: Path) -> None:
+    """A mutable edit (description) plans `~ update`; the job completes before apply's
+    UpdateJob. The plan that follows says a finished job is not updated (a note, no
+    change), so the apply made of the earlier plan should end the same way; it fails
+    instead ('UpdateJob failed: ... is COMPLETED and cannot be updated', exit 1), which
+    in CI reads as a broken rollout. (Rank 2: converges on the next run.)"""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    (job,) = jobs()
+    (root / "fw.yaml").write_text(doc("1.0", "description: hello\n"))
+    run = plan(root)
+    assert [a.verb for a in run.plan.actions] == ["update"]
+    moto_jobs.set_job_status(job, "COMPLETED")
+    outcomes = apply_run(run)
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+
+
+def test_two_projects__other_pins_and_adopts_our_running_job__we_never_create_a_duplicate(
+        aws: None, tmp_path: Path) -> None:
+    """Two projects in one account. Project acme runs fw (fw-<hash>, in its ledger).
+    Project other pins that jobId in a manifest of its own (same content): its plan shows
+    `@ adopt` and its apply retags the job rollouts:project=other — no note that the job
+    belongs to project acme, which DESIGN.md says is never touched. Then acme's next plan
+    creates the same revision again as fw-<hash>-2 (a second rollout of the same firmware
+    to the same devices), silently, although acme's ledger records fw-<hash> as created
+    and it is running: History.applied is skipped because AWS "holds" the id."""
+    from engine.aws import Connection
+    from engine.ledger import FileLedger
+    from engine.workflow import plan_folder
+    from tests.conftest import REGION, make_repo
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ours = repo_at(tmp_path / "a", {"fw.yaml": doc("1.0")})
+    apply(ours)
+    (job_id,) = jobs()
+    theirs = make_repo(tmp_path / "b", {"x.yaml": doc("1.0", f"jobId: {job_id}\n")})
+    (theirs / "_config.yaml").write_text(f"region: {REGION}\nproject: other\n")
+    run = plan_folder(theirs, Connection(region=REGION, rate=0),
+                      ledger_override=FileLedger(tmp_path / "other-ledger.json"))
+    assert all(o.ok for o in apply_run(run))
+    again = plan(ours).plan
+    creates = [a.job_id for a in again.actions if a.verb in ("create", "replace")]
+    assert creates == [], (creates, again.notes)
+    assert list(jobs()) == [job_id]
