@@ -132,7 +132,10 @@ def test_init__again__keeps_every_file_and_exits_0(repo: Path) -> None:
     assert any("--force overwrites" in note for note in data["notes"])
     assert any("region eu-west-1 is not written" in note for note in data["notes"])
     text = init(str(repo), "--region", "eu-west-1")
-    assert "= rollouts/_config.yaml  (exists: kept; --force overwrites it)" in text.stdout
+    assert "= rollouts/_config.yaml  (exists: kept, --force or not: it names the project)" \
+        in text.stdout
+    assert "= .github/workflows/rollouts-plan.yml  (exists: kept; --force overwrites it)" \
+        in text.stdout
 
 
 def test_init__force__overwrites_what_exists(repo: Path) -> None:
@@ -199,7 +202,8 @@ def test_init__no_region__us_east_1_with_a_note(repo: Path,
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
     assert json.loads(init(str(repo), "-o", "json").stdout)["data"]["region"] == "ca-central-1"
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    data = json.loads(init(str(repo), "--force", "-o", "json").stdout)["data"]
+    (repo / "rollouts/_config.yaml").unlink()
+    data = json.loads(init(str(repo), "-o", "json").stdout)["data"]
     assert data["region"] == "us-east-1" and any("us-east-1" in n for n in data["notes"])
     assert "region: us-east-1\n" in (repo / "rollouts/_config.yaml").read_text()
 
@@ -268,3 +272,43 @@ def test_scaffolds_policies__are_the_repositorys_iam_files() -> None:
     templates = REPO / "engine/scaffold/templates"
     for name in ("plan-policy.json", "apply-policy.json", "github-oidc-trust.json"):
         assert (templates / name).read_text() == (REPO / "iam" / name).read_text(), name
+
+
+def test_init__folder_name_with_an_accented_letter__validates_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The project is made of the folder's name in ASCII ("my-repo-n"), which validates.
+    repo = git_repo(tmp_path / "my repo ñ")
+    monkeypatch.chdir(repo)
+    assert CliRunner().invoke(main, ["init", "--region", "eu-west-1"]).exit_code == 0
+    result = CliRunner().invoke(main, ["validate", "rollouts", "-o", "json"])
+    assert result.exit_code == 0, result.stdout
+
+
+def test_init__force_to_upgrade__keeps_project_region_and_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The upgrade path: --force rewrites the workflows and IAM files, never _config.yaml
+    # (a new project or region would start every rollout again).
+    repo = git_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    (repo / "rollouts").mkdir()
+    config = "project: keep\nregion: eu-west-1\nledger: s3://bucket/ledger.json\n"
+    (repo / "rollouts" / "_config.yaml").write_text(config)
+    result = CliRunner().invoke(main, ["init", "--force", "-o", "json"])
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)["data"]
+    assert (data["project"], data["region"]) == ("keep", "eu-west-1"), data
+    text = (repo / "rollouts" / "_config.yaml").read_text()
+    assert "ledger: s3://bucket/ledger.json" in text, text
+
+
+def test_init__a_file_where_a_folder_goes__config_error_and_nothing_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file where init needs a folder is refused before anything is written.
+    repo = git_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "workflows").write_text("")
+    result = CliRunner().invoke(main, ["init", "--region", "eu-west-1", "-o", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "CONFIG_ERROR"
+    assert not (repo / "rollouts").exists(), sorted(p.name for p in repo.iterdir())

@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -104,12 +105,15 @@ def init_repository(target: Path, *, force: bool = False, project: str | None = 
     in_git, root = root is not None, root or target
     folder = (target / "rollouts").relative_to(root).as_posix()
     config = _config_name(root / folder)
-    # A _config.yaml that stays says the project and region; what was asked is reported.
-    kept = {} if force else _kept_settings(root / folder / config, f"{folder}/{config}")
+    # A _config.yaml that exists stays, --force or not: its project (and region, ledger)
+    # are the identity of every job the tool made, so rewriting it would start each
+    # rollout again as another project's. What was asked is reported.
+    kept = _kept_settings(root / folder / config, f"{folder}/{config}")
     for key, asked in (("project", project), ("region", region)):
         if asked and kept.get(key, asked) != asked:
             notes.append(f"{key} {asked} is not written: {folder}/{config} exists and says "
-                         f"{kept[key]} (--force rewrites it)")
+                         f"{kept[key]} (edit it by hand: a new project starts every rollout "
+                         "again)")
     project = kept.get("project") or project or _default_project(target, root, github)
     region = kept.get("region") or region
     if region is None:
@@ -123,7 +127,7 @@ def init_repository(target: Path, *, force: bool = False, project: str | None = 
     except OSError as exc:
         raise ConfigError(f"cannot write {exc.filename or target}: "
                           f"{exc.strerror or exc}") from exc
-    count = sum(f.outcome == "kept" for f in files)
+    count = sum(f.outcome == "kept" and f.kind != "config" for f in files)
     if count:
         notes.append(f"kept {count} file{'s' if count > 1 else ''} that exist already; "
                      "--force overwrites them")
@@ -148,6 +152,10 @@ def _write(target: Path, root: Path, folder: str, config: str, tokens: dict[str,
         if (root / where).is_dir():
             raise ConfigError(f"{where}: a folder is in the place of a file init writes; "
                               "move it away")
+        for parent in Path(where).parents:
+            if (root / parent).exists() and not (root / parent).is_dir():
+                raise ConfigError(f"{parent.as_posix()}: a file is in the place of a folder "
+                                  f"init writes into ({where}); move it away")
     return [*(_place(root, *p, force) for p in planned), _ignore_sandbox(root)]
 
 
@@ -170,7 +178,7 @@ def _layout(target: Path, root: Path, folder: str,
 def _place(root: Path, where: str, kind: Kind, text: str, force: bool) -> Placed:
     path = root / where
     existed = path.exists()
-    if existed and not force:
+    if existed and (not force or kind == "config"):
         return Placed(where, kind, "kept")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")
@@ -255,7 +263,9 @@ def _default_project(target: Path, root: Path, github: str | None) -> str:
     GitHub repository's name, else the folder's: as the plan's default, kept in writing so
     a clone under another name stays the same project."""
     name = github.split("/")[1] if github and target == root else target.name
-    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in name)
+    # A project name is ASCII letters, digits and _ . - (the manifest rule): ñ becomes n.
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in name).strip("-")
     return name[:64] or "rollouts"
 
 

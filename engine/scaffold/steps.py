@@ -101,7 +101,9 @@ def text(done: Scaffold) -> str:
     lines = [f"Initialized {done.root}: project {done.project}, region {done.region}; "
              f"the workflows call {done.pinned}"]
     for placed in done.files:
-        why = "  (exists: kept; --force overwrites it)" if placed.outcome == "kept" else ""
+        why = ("" if placed.outcome != "kept" else
+               "  (exists: kept, --force or not: it names the project)"
+               if placed.kind == "config" else "  (exists: kept; --force overwrites it)")
         lines.append(f"  {SYMBOLS[placed.outcome]} {placed.path}{why}")
     lines += [f"note: {note}" for note in done.notes]
     lines.append("Next steps:")
