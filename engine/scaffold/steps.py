@@ -72,9 +72,10 @@ def next_steps(done: Scaffold) -> list[Step]:
              ("git add -A && git commit -m 'Rollouts managed by iot-rollouts'",)),
         Step("Optional: check the manifests on every commit with pre-commit, in "
              ".pre-commit-config.yaml:",
-             (f"- repo: https://github.com/{done.pinned.split('@')[0]}",
-              f"  rev: v{done.version}",
-              "  hooks: [{id: rollouts-validate"
+             ("repos:",
+              f"  - repo: https://github.com/{done.pinned.split('@')[0]}",
+              f"    rev: v{done.version}",
+              "    hooks: [{id: rollouts-validate"
               + ("" if done.folder == "rollouts"
                  else f", args: [{done.folder}], files: ^{done.folder}/") + "}]")),
     ]
