@@ -31,10 +31,10 @@ def sandbox() -> None:
               help="Folder to load the jobs from at start and save them to at stop "
                    "(.rollouts-sandbox keeps the --sandbox commands' jobs).")
 @click.option("--step", "step_seconds", type=click.FloatRange(min=0, max=STEP_MAX),
-              default=0.0,
-              show_default=True,
-              help="Seconds between two steps of the simulated devices (0: they do not "
-                   "move; as status --sandbox, each step starts and finishes some).")
+              default=0.0, show_default=True,
+              help="Seconds between two steps of the simulated devices, at most a day (0: "
+                   "they do not move; as status --sandbox, each step starts and finishes "
+                   "some).")
 def serve(port: int, host: str, state: str | None, step_seconds: float) -> None:
     """Serve the sandbox as an AWS endpoint: IoT (with the Jobs behaviour stock moto
     lacks), Resource Groups Tagging, STS, S3 and CloudWatch.
