@@ -3,6 +3,7 @@ the loader reads it back (YAML 1.2's core schema), by hand-built jobs."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -77,7 +78,8 @@ def test_manifest__document_not_an_object__kept_as_json_text() -> None:
 
 @pytest.mark.parametrize(("job_id", "tags", "name", "stem"), [
     ("fw-2-4", {}, "fw-2-4", "fw-2-4"),
-    ("x" * 64, {}, "x" * 55, "x" * 55),
+    ("x" * 64, {}, "x" * 48 + "-" + hashlib.sha256(b"x" * 64).hexdigest()[:6],
+     "x" * 48 + "-" + hashlib.sha256(b"x" * 64).hexdigest()[:6]),
     ("_hidden", {}, "_hidden", "job_hidden"),
     ("gateway-fw-1a2b3c4d", {"rollouts:name": "gateway-fw"}, "gateway-fw", "gateway-fw"),
     ("odd-1", {"rollouts:name": "../../etc/passwd"}, "odd-1", "odd-1"),
@@ -131,3 +133,11 @@ def test_to_yaml__document_yaml_cannot_hold__falls_back_to_json_text() -> None:
     written = to_yaml({"jobId": "a", "document": document}, "head")
     (doc,), problems = parse(written, "x.yaml")
     assert not problems and doc.data["document"] == '{"<<":{"merge":"key"}}'
+
+
+def test_rollout_name__job_ids_alike_in_55_characters__distinct_names_within_55() -> None:
+    stem = "x" * 55
+    names = {rollout_name(FoundJob(stem + tail, "arn", "IN_PROGRESS", {}, None, "{}", {}))
+             for tail in ("-a", "-b", "")}
+    assert len(names) == 3 and all(len(n) <= 55 for n in names)
+    assert stem in names  # an id that fits is its own name

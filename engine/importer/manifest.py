@@ -13,6 +13,7 @@ for what the defaults add, a default's value where the job has the API's default
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ import yaml
 from engine.facts import API_DEFAULTS, DEFAULT_EXPIRES_IN_SEC, TAG_NAME, partition
 from engine.loader.yamlfile import parse
 from engine.schema import document as job_document
+from engine.schema.constraints import JOB_ID_PATTERN
 from engine.spec import clean
 
 # The order of the README's manifest reference.
@@ -37,6 +39,9 @@ REQUEST_FIELDS = ("description", "targets", "targetSelection", "jobTemplateArn",
                   "schedulingConfig", "namespaceId", "destinationPackageVersions")
 NAME_MAX = 55
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,55}")
+_JOB_ID = re.compile(JOB_ID_PATTERN.removeprefix("^").removesuffix("$"))
+JOB_ID_MAX = 64
+HASH_CHARS = 6  # a name cut from a longer jobId ends with this much of the jobId's hash
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,29 @@ class FoundJob:
 
 
 def rollout_name(job: FoundJob) -> str:
-    """The rollout's name: the first version's name tag where it is a name, else the jobId
-    (55 characters at most). Either is safe as a file name."""
+    """The rollout's name: the first version's name tag where it is a name, else the jobId.
+    A jobId past the 55 characters of a name is cut, and ends with a hash of the whole
+    jobId, so that two jobIds alike in their first 55 characters make two names. Either is
+    safe as a file name."""
     tagged = job.tags.get(TAG_NAME) or ""
     if _NAME.fullmatch(tagged):
         return tagged
-    return job.job_id[:NAME_MAX]
+    if len(job.job_id) <= NAME_MAX:
+        return job.job_id
+    digest = hashlib.sha256(job.job_id.encode()).hexdigest()[:HASH_CHARS]
+    return f"{job.job_id[:NAME_MAX - HASH_CHARS - 1]}-{digest}"
+
+
+def bad_job_id(job_id: str) -> str | None:
+    """Why a manifest cannot pin ``job_id`` (AWS, or a simulation of it, let it be made),
+    or None."""
+    if len(job_id) > JOB_ID_MAX:
+        return f"is longer than the API's {JOB_ID_MAX} characters"
+    if not _JOB_ID.fullmatch(job_id):
+        odd = "".join(dict.fromkeys(ch for ch in job_id if not _JOB_ID.fullmatch(ch)))
+        return (f"has characters a manifest's jobId cannot have ({odd!r}; only letters a-z "
+                "and A-Z, digits, - and _)")
+    return None
 
 
 def file_stem(name: str) -> str:

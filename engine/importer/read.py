@@ -71,6 +71,8 @@ def read_jobs(api: IotApi, jobs: list[Listed], skip: Callable[[dict[str, str]], 
         document = None
         if not detail.get("jobTemplateArn") and not source:
             document = api.job_document(listed.job_id)
+            if document is None:  # deleted since DescribeJob
+                return listed.job_id
         return FoundJob(listed.job_id, str(detail.get("jobArn") or listed.arn),
                         str(detail.get("status", "")), detail, source, document, tags)
 

@@ -17,6 +17,7 @@ from engine.facts import ACTIVE, DELETION_IN_PROGRESS, TAG_NAME, TAG_PROJECT
 from engine.importer.manifest import (
     FoundJob,
     against_defaults,
+    bad_job_id,
     file_stem,
     manifest_fields,
     rollout_name,
@@ -76,6 +77,9 @@ def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (
     without the tool's tags) into ``out`` (default: the rollouts folder ``folder``)."""
     if bool(job_ids) == all_active:
         raise ImportRefused(["name the jobs to import, or give --all (not both)"])
+    if out is not None and out.exists() and not out.is_dir():
+        raise ImportRefused([f"--out {out} is a file: name a folder to write the manifests "
+                             "in (it is made if missing)"])
     try:
         resolved = resolve_folder(folder, connection)
     finally:
@@ -91,15 +95,30 @@ def import_jobs(folder: Path, connection: Connection, job_ids: Sequence[str] = (
         return reason
 
     listed = active_jobs(api) if all_active else named_jobs(api, job_ids)
-    found, passed, unknown = read_jobs(api, listed, skip)
+    # A jobId no manifest can pin (moto lets one be made): refused before any read.
+    odd = [Passed(j.job_id, f"not importable: its jobId {why}")
+           for j in listed if (why := bad_job_id(j.job_id)) is not None]
+    readable = [j for j in listed if bad_job_id(j.job_id) is None]
+    found, passed, unknown = read_jobs(api, readable, skip)
+    passed = odd + passed
+    if all_active:
+        # Listed by ListJobs, then gone or going before import read it: not active any more.
+        passed += [Passed(job_id, "deleted after ListJobs listed it") for job_id in unknown]
+        passed += [Passed(job.job_id, "being deleted") for job in found
+                   if job.status == DELETION_IN_PROGRESS]
+        found = [job for job in found if job.status != DELETION_IN_PROGRESS]
+        unknown = []
     reasons = [f"no job {job_id} in account {resolved.account}, region {region}"
                for job_id in unknown]
     if not all_active:
-        reasons += [f"job {p.job_id} is {p.reason}: it is not imported" for p in passed]
+        reasons += [f"job {p.job_id} is {p.reason}: it is not imported"
+                    if not p.reason.startswith("not importable") else
+                    f"job {p.job_id} is {p.reason}" for p in passed]
     reasons += [f"job {job.job_id} is being deleted: it is not imported"
                 for job in found if job.status == DELETION_IN_PROGRESS]
     order = {job.job_id: i for i, job in enumerate(listed)}
     found.sort(key=lambda j: order[j.job_id])
+    passed.sort(key=lambda p: order[p.job_id])
     target = (out or resolved.validation.root)
     files, clashes = _places(found, resolved, target)
     if reasons or clashes:
@@ -167,7 +186,11 @@ def _folder_region(resolved: Resolved, connection: Connection) -> str | None:
 def _write(found: list[FoundJob], files: dict[str, Path], resolved: Resolved,
            target: Path, region: str, connection: Connection
            ) -> tuple[list[Written], list[str]]:
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImportRefused([f"cannot make the folder {target} to write the manifests in "
+                             f"({exc.strerror or exc}): name another --out"]) from exc
     defaults = _defaults_at(target)
     region_key = region != _folder_region(resolved, connection)
     day = datetime.now(timezone.utc).strftime("%Y-%m-%d")

@@ -4,7 +4,8 @@ The simulated account's jobs are saved in ``.rollouts-sandbox/`` at the reposito
 after each command and loaded before the next, so a newcomer can apply, plan again and see
 nothing to do, edit and see the diff, with no AWS account. The sandbox keeps its own ledger.
 A command holds the sandbox's lock from load to save, so two commands at once (a
-``status --watch`` beside an ``apply``) take turns and neither loses the other's jobs.
+``status --watch`` beside an ``apply``) take turns and neither loses the other's jobs; one
+is refused while ``sandbox serve`` serves the folder (``engine/sandbox/lock.py``).
 
 The sandbox's clock is the wall clock (UTC), or ``ROLLOUTS_SANDBOX_NOW`` when set
 (``YYYY-MM-DDTHH:MM``, UTC, as a job's ``startTime``): scheduled jobs start when it reaches
@@ -13,7 +14,6 @@ their ``startTime``, so a user can see one start without waiting for it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -96,7 +96,7 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     from moto import mock_aws
     from moto.iot.models import iot_backends
 
-    from engine.sandbox import devices, moto_groups, moto_jobs, state
+    from engine.sandbox import devices, lock, moto_groups, moto_jobs, state
 
     moto_jobs.install()
     now = clock() if simulate else None
@@ -106,9 +106,9 @@ def sandbox(repo_root: Path, *, simulate: bool = False) -> Iterator[Sandbox]:
     (folder / ".gitignore").write_text("*\n")  # never committed, whatever the repo ignores
     state_path = folder / "state.json"
     # Its thing groups hold the devices its jobs count, for the plan's reach as for status.
-    with (folder / "lock").open("w") as lock, mock_aws(), \
+    # A server on the folder refuses the command at once (sandbox/lock.py).
+    with lock.held(folder), mock_aws(), \
             moto_groups.sized_groups(moto_jobs.DEVICES_PER_GROUP):
-        fcntl.flock(lock, fcntl.LOCK_EX)
         if state_path.exists():
             saved = _load_state(state_path)
             # The starting account's regions, then those of the accounts roles reach.

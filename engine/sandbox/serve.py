@@ -8,21 +8,24 @@ make one step of progress that often, as ``status --sandbox`` makes them on each
 
 With a state folder, the IoT jobs are loaded from its ``state.json`` at start and saved
 there when the server stops (the format of ``.rollouts-sandbox/``, so a served sandbox
-can continue one that ``--sandbox`` made, and back). S3 objects and alarms live only as
-long as the server.
+can continue one that ``--sandbox`` made, and back). The server holds the folder's lock
+all along: a second server or a ``--sandbox`` command on it is refused meanwhile, since
+either would save over the other's jobs. S3 objects and alarms live only as long as the
+server.
 """
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from engine.errors import ConfigError
+from engine.sandbox import lock
 
 STATE_FILE = "state.json"
 
@@ -57,6 +60,8 @@ class Endpoint:
     stopping: threading.Event = field(default_factory=threading.Event)
     # Ends the sandbox's group sizes (moto_groups.hold_sizes) when the server stops.
     release_groups: Callable[[], None] | None = None
+    # The state folder's lock, held from start to stop (engine/sandbox/lock.py).
+    lock: IO[str] | None = None
 
     def stop(self) -> int:
         """Stop serving; save the jobs to the state folder, if any. Returns how many jobs
@@ -71,20 +76,24 @@ class Endpoint:
         self.server.server_close()
         if self.state is None:
             return 0
-        with self.app.lock:
-            return save_state(self.state)
+        try:
+            with self.app.lock:
+                return save_state(self.state)
+        finally:
+            if self.lock is not None:
+                lock.release(self.state, self.lock, server=True)
 
 
 def load_state(folder: Path) -> int:
-    """Put the jobs saved in ``folder`` into this process's simulated account; how many."""
+    """Put the jobs saved in ``folder`` into this process's simulated account; how many.
+    The caller holds the folder's lock."""
     from engine.sandbox.runtime import ACCOUNT, DamagedSandbox, _load_state
     from engine.sandbox.state import import_jobs
 
     path = folder / STATE_FILE
     if not path.exists():
         return 0
-    with _locked(folder):
-        saved = _load_state(path)
+    saved = _load_state(path)
     count = 0
     for region, records in saved.get("regions", {}).items():
         try:
@@ -97,7 +106,8 @@ def load_state(folder: Path) -> int:
 
 
 def save_state(folder: Path) -> int:
-    """Write this process's simulated jobs to ``folder``'s state file; how many."""
+    """Write this process's simulated jobs to ``folder``'s state file; how many. The caller
+    holds the folder's lock."""
     import json
     import os
     import tempfile
@@ -111,27 +121,11 @@ def save_state(folder: Path) -> int:
                for region in list(iot_backends[ACCOUNT].keys())}
     kept = {r: jobs for r, jobs in regions.items() if jobs}
     body = {"version": 1, "regions": kept}
-    with _locked(folder):
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(body, handle, indent=1, default=str)
-        os.replace(tmp, folder / STATE_FILE)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(body, handle, indent=1, default=str)
+    os.replace(tmp, folder / STATE_FILE)
     return sum(len(jobs) for jobs in kept.values())
-
-
-class _locked:
-    """The sandbox folder's lock, as ``--sandbox`` commands take it."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "lock"
-        self.handle: Any = None
-
-    def __enter__(self) -> None:
-        self.handle = self.path.open("w")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
-
-    def __exit__(self, *_: object) -> None:
-        self.handle.close()
 
 
 def _step_devices(app: _Serialised, every: float, stopping: threading.Event) -> None:
@@ -156,9 +150,46 @@ def _probe(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+def _cannot_listen(host: str, port: int, exc: OSError) -> ServeError:
+    """Why ``host:port`` cannot be listened on, naming what to change."""
+    import socket
+
+    said = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return ServeError(f"cannot listen on --host {host!r}: {said}; give an address of "
+                          "this machine, such as 127.0.0.1 (the default) or ::1")
+    return ServeError(f"cannot listen on {host}:{port}: {said}; choose another --port (0 "
+                      "picks a free one)")
+
+
+def url_of(host: str, port: int) -> str:
+    """The endpoint's URL (an IPv6 address in brackets, as URLs write it)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
           step_seconds: float = 0.0) -> Endpoint:
     """Start the endpoint in background threads (port 0: a free one) and return it."""
+    held = None
+    if state is not None:
+        if state.exists() and not state.is_dir():
+            raise ServeError(f"--state {state} is a file; name a folder")
+        state.mkdir(parents=True, exist_ok=True)
+        (state / ".gitignore").write_text("*\n")
+        held = lock.acquire(state, server=f"{host}:{port}, starting")
+    try:
+        endpoint = _start(host, port, state, step_seconds)
+    except BaseException:
+        if state is not None and held is not None:
+            lock.release(state, held, server=True)
+        raise
+    if state is not None and held is not None:
+        endpoint.lock = held
+        lock.announce(state, endpoint.url)
+    return endpoint
+
+
+def _start(host: str, port: int, state: Path | None, step_seconds: float) -> Endpoint:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -170,10 +201,6 @@ def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
 
     moto_jobs.install()
     if state is not None:
-        if state.exists() and not state.is_dir():
-            raise ServeError(f"--state {state} is a file; name a folder")
-        state.mkdir(parents=True, exist_ok=True)
-        (state / ".gitignore").write_text("*\n")
         load_state(state)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app = _Serialised(DomainDispatcherApplication(create_backend_app))
@@ -182,13 +209,12 @@ def start(*, host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
         server = make_server(host, port, app, threaded=True,
                              request_handler=MotoRequestHandler)
     except OSError as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose "
-                         "another --port (0 picks a free one)") from exc
+        raise _cannot_listen(host, port, exc) from exc
     thread = threading.Thread(target=server.serve_forever, name="sandbox-serve", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]
     shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
-    endpoint = Endpoint(f"http://{shown}:{bound_port}", server, thread, app, state)
+    endpoint = Endpoint(url_of(shown, bound_port), server, thread, app, state)
     # Its thing groups hold the devices its jobs count, as the sandbox's do.
     endpoint.release_groups = moto_groups.hold_sizes(moto_jobs.DEVICES_PER_GROUP)
     if step_seconds > 0:

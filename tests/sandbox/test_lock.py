@@ -42,3 +42,30 @@ def test_sandbox__apply_while_another_command_holds_it__waits_and_loses_nothing(
     assert apply.returncode == 0, err
     created = [c["jobId"] for c in json.loads(out)["data"]["changes"]]
     assert _state_jobs(tmp_path) == {"by-the-other-command", *created}
+
+
+def test_sandbox__server_file_left_by_a_killed_server__command_runs_and_removes_it(
+        tmp_path: Path) -> None:
+    # A server killed with SIGKILL leaves its `server` file; its lock went with it.
+    folder = tmp_path / ".rollouts-sandbox"
+    folder.mkdir()
+    (folder / "server").write_text("at http://127.0.0.1:1, pid 1\n")
+    with sandbox(tmp_path):
+        assert not (folder / "server").exists()
+
+
+def test_lock__held_by_a_server__another_holder_refused_at_once_naming_it(
+        tmp_path: Path) -> None:
+    import pytest
+
+    from engine.sandbox import lock
+
+    handle = lock.acquire(tmp_path, server="starting")
+    lock.announce(tmp_path, "http://127.0.0.1:5000")
+    try:
+        with pytest.raises(lock.SandboxBusy, match=r"at http://127\.0\.0\.1:5000, pid"):
+            lock.acquire(tmp_path)
+    finally:
+        lock.release(tmp_path, handle, server=True)
+    assert not (tmp_path / "server").exists()
+    lock.release(tmp_path, lock.acquire(tmp_path))  # free again

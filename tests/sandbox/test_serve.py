@@ -156,3 +156,111 @@ def test_serve__import_through_endpoint_url__plan_adopts(served: Served, tmp_pat
     assert [w["jobId"] for w in json.loads(done.stdout)["data"]["written"]] == ["by-hand"]
     plan = rollouts("plan", "-o", "json", cwd=root.parent, url=served.url)
     assert [c["action"] for c in json.loads(plan.stdout)["data"]["changes"]] == ["adopt"]
+
+
+def _saved_ids(state: Path) -> set[str]:
+    body = json.loads((state / "state.json").read_text())
+    return {job["jobId"] for jobs in body["regions"].values() for job in jobs}
+
+
+def test_serve__second_server_on_the_same_state__refused_and_no_job_lost(
+        tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = Served("--state", str(state))
+    try:
+        client("iot", first.url).create_job(  # type: ignore[attr-defined]
+            jobId="made-on-first", targets=[f"arn:aws:iot:{REGION}:123456789012:thing/a"],
+            document="{}")
+        second = subprocess.run(
+            [sys.executable, "-m", "engine", "sandbox", "serve", "--port", "0",
+             "--state", str(state)], capture_output=True, text=True, env=cli_env(),
+            timeout=30, check=False)
+        assert second.returncode == 1 and second.stdout == ""
+        assert second.stderr.count("\n") == 1, second.stderr
+        assert f"in use by rollouts sandbox serve (at {first.url}" in second.stderr
+    finally:
+        assert first.stop()[0] == 0
+    assert _saved_ids(state) == {"made-on-first"}
+    assert not (state / "server").exists()
+
+
+def test_serve__sandbox_apply_while_serving_the_same_state__refused_naming_the_server(
+        tmp_path: Path) -> None:
+    make_repo(tmp_path, {"fw.yaml": "targets: [thing/a]\ndocument: {op: x}\n"})
+    (tmp_path / "rollouts" / "_config.yaml").write_text(f"project: acme\nregion: {REGION}\n")
+    folder = tmp_path / ".rollouts-sandbox"
+    server = Served("--state", str(folder))
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "apply", "--sandbox", "--auto-approve",
+             "-o", "json"], cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
+            check=False, stdin=subprocess.DEVNULL, timeout=60)
+        assert time.monotonic() - started < 30  # refused at once, not waiting for the server
+        assert done.returncode == 1
+        error = json.loads(done.stdout)["error"]
+        assert error["code"] == "CONFIG_ERROR"
+        assert f"in use by rollouts sandbox serve (at {server.url}" in error["message"]
+    finally:
+        assert server.stop()[0] == 0
+    # Once the server stops, the folder is the commands' again.
+    again = subprocess.run(
+        [sys.executable, "-m", "engine", "apply", "--sandbox", "--auto-approve", "-o", "json"],
+        cwd=tmp_path, env=cli_env(), capture_output=True, text=True, check=False,
+        stdin=subprocess.DEVNULL, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    (created,) = [c["jobId"] for c in json.loads(again.stdout)["data"]["changes"]]
+    assert _saved_ids(folder) == {created}
+
+
+def _has_ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_serve__ipv6_host__prints_a_url_boto3_accepts() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "sandbox", "serve", "--port", "0", "--host", "::1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://[::1]:"), url
+        assert client("iot", url).list_jobs()["jobs"] == []  # type: ignore[attr-defined]
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+
+
+@pytest.mark.parametrize("host", ["bad host", "192.0.2.1"], ids=["not-a-name", "not-here"])
+def test_serve__host_not_of_this_machine__error_names_the_host(host: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "sandbox", "serve", "--port", "0", "--host", host],
+        env=cli_env(), capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"error: cannot listen on --host {host!r}"), done.stderr
+    assert "--port" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [("--state", ""), ("--step", "nan"), ("--step", "inf"),
+                                  ("--step", "-1"), ("--host", "")],
+                         ids=["empty-state", "nan-step", "inf-step", "negative-step",
+                              "empty-host"])
+def test_serve__bad_option__usage_error_naming_it(args: tuple[str, str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["sandbox", "serve", "--port", "0", *args])
+    assert result.exit_code == 1, result.output
+    assert args[0] in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written in the current folder
