@@ -276,6 +276,7 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
                   if e["loc"] and tuple(e["loc"]) not in stood_in}
         if not all(e["loc"] for e in errors):
             broken.add("")
+        stood_in = {loc: v for loc, v in stood_in.items() if str(loc[0]) not in broken}
         partial = _without(data, broken, stood_in)
         if partial is None and stood_in:  # the bounds did not make it whole: leave those out
             broken |= {str(loc[0]) for loc in stood_in}

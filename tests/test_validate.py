@@ -102,3 +102,13 @@ def test_validate__number_out_of_range_and_rule_on_it__only_the_range_error(
         "  startTime: '2027-01-01T00:00'\n  maintenanceWindows:\n"
         "    - {startTime: cron(0 22 ? * * *), durationInMinutes: 0}\n")}))
     assert set(found) == {"schedulingConfig.maintenanceWindows[0].durationInMinutes"}
+
+
+def test_validate__object_with_range_and_type_errors__other_objects_rules_still_run(
+        write_tree: Tree) -> None:
+    # abortConfig has a range error and a type error: it is left out, the others still run
+    manifest = MANIFEST + ("abortConfig: {criteriaList: [{failureType: FAIL, action: CANCEL,"
+                           " thresholdPercentage: 200, minNumberOfExecutedThings: 1}]}\n")
+    found = _errors(write_tree({"gw.yaml": manifest}))
+    assert "schedulingConfig.maintenanceWindows[0].startTime" in found  # its range error's
+    assert any(path.startswith("abortConfig.criteriaList[0]") for path in found), found
