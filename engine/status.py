@@ -18,7 +18,10 @@ JSON render the same phases and summary):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from engine.desired import DesiredJob
@@ -26,6 +29,7 @@ from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, SCHEDULED
 from engine.gates import Reading
 from engine.remote import RemoteJob
 from engine.rollouts import Rollout, wave_lives
+from engine.waves import stand
 
 NOT_CREATED = "NOT_CREATED"
 # Phases (the module's docstring says what each means), as JSON gives them.
@@ -44,6 +48,9 @@ COUNTS = (  # (label, jobProcessDetails key)
 )
 FAILURES = {"FAILED": ("failed",), "REJECTED": ("rejected",), "TIMED_OUT": ("timed out",),
             "ALL": ("failed", "rejected", "timed out")}
+# A job's executions that a failure type counts, in words ("2 failed of 40 executed").
+FAILURE_WORDS = {"FAILED": "failed", "REJECTED": "rejected", "TIMED_OUT": "timed out",
+                 "ALL": "failed, rejected or timed out"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,17 @@ class RolloutStatus:
     halted: str | None = None  # a wave never to be created: the wave whose gate failed
     account: str | None = None  # where a declared account (accounts:) is in play: its id
     where: str = ""  # its place: the region, or ALIAS/REGION in a declared account
+    # A wave not created yet that apply would not create now: what it waits for.
+    waits: str | None = None
+
+    @property
+    def rollout(self) -> str:
+        """The rollout's name (a wave's line is ROLLOUT/WAVE)."""
+        return self.name.split("/", 1)[0]
+
+    @property
+    def wave(self) -> bool:
+        return "/" in self.name
 
     @property
     def total(self) -> int:
@@ -132,15 +150,24 @@ class RolloutStatus:
                 "counts": self.counts, "total": self.total, "done": self.done,
                 "rolloutRate": self.rate, "abortCriteria": [a.as_dict() for a in self.aborts],
                 **({"gate": self.gate.as_dict()} if self.gate is not None else {}),
-                **({"haltedAt": self.halted} if self.halted is not None else {})}
+                **({"haltedAt": self.halted} if self.halted is not None else {}),
+                **({"waitsFor": self.waits} if self.waits is not None else {})}
 
 
 def summary(statuses: list[RolloutStatus]) -> dict[str, Any]:
-    """How many rollouts there are, how many are in each phase, and whether all settled."""
+    """How many rollouts there are (a rollout in waves is one) and how many finished (every
+    wave finished, or never to be created: halted), how many waves; how many jobs (a
+    rollout's, or a wave's) are in each phase, and whether all settled."""
     phases = dict.fromkeys(PHASES, 0)
+    unfinished: set[str] = set()
     for s in statuses:
         phases[s.phase] += 1
-    return {"rollouts": len(statuses), "phases": phases, "settled": settled(statuses)}
+        if s.phase != FINISHED and s.halted is None:
+            unfinished.add(s.rollout)
+    names = {s.rollout for s in statuses}
+    return {"rollouts": len(names), "finished": len(names - unfinished),
+            "waves": sum(s.wave for s in statuses), "phases": phases,
+            "settled": settled(statuses)}
 
 
 def settled(statuses: list[RolloutStatus]) -> bool:
@@ -176,22 +203,57 @@ def rollout_status(d: DesiredJob, detail: dict[str, Any] | None,
 def _status(d: DesiredJob, detail: dict[str, Any] | None,
             gate: Reading | None = None) -> RolloutStatus:
     name = d.name if d.wave is None else f"{d.name}/{d.wave.name}"
-    if detail is None:
+    if detail is None:  # what it will have once created
         return RolloutStatus(name, None, d.region, NOT_CREATED, {}, describe_rate(
-            d.request.get("jobExecutionsRolloutConfig")), ())
+            d.request.get("jobExecutionsRolloutConfig")), _margins(d.request, {}))
     process = detail.get("jobProcessDetails") or {}
     counts = {label: int(process.get(key, 0) or 0) for label, key in COUNTS}
-    executed = sum(counts.values()) - counts["queued"]
     selection = str(detail.get("targetSelection") or API_DEFAULTS["targetSelection"])
-    aborts = tuple(
-        AbortMargin(c["failureType"], float(c["thresholdPercentage"]),
-                    int(c["minNumberOfExecutedThings"]), executed,
-                    sum(counts[label] for label in FAILURES[c["failureType"]]))
-        for c in (detail.get("abortConfig") or {}).get("criteriaList", []))
     return RolloutStatus(name, detail.get("jobId"), d.region, str(detail.get("status")),
                          counts, describe_rate(detail.get("jobExecutionsRolloutConfig")),
-                         aborts, selection, (detail.get("schedulingConfig") or {}).get("startTime"),
+                         _margins(detail, counts), selection,
+                         (detail.get("schedulingConfig") or {}).get("startTime"),
                          bool(process.get("processingTargets")), gate)
+
+
+def _margins(job: dict[str, Any], counts: dict[str, int]) -> tuple[AbortMargin, ...]:
+    """Each abort criterion of ``job`` (DescribeJob's, or a request) against ``counts``."""
+    executed = sum(counts.values()) - counts.get("queued", 0)
+    return tuple(
+        AbortMargin(c["failureType"], float(c["thresholdPercentage"]),
+                    int(c["minNumberOfExecutedThings"]), executed,
+                    sum(counts.get(label, 0) for label in FAILURES[c["failureType"]]))
+        for c in (job.get("abortConfig") or {}).get("criteriaList", []))
+
+
+def wave_waits(read: Sequence[tuple[Rollout, RemoteJob | None, dict[str, Any] | None]],
+               alarms: dict[str, str], now: datetime) -> dict[str, str]:
+    """What each wave that apply would not create now waits for, by "ROLLOUT/WAVE": the
+    plan's reading of where its rollout stands (``engine.waves.stand``). ``read`` holds each
+    rollout of a region with its current job and that job's DescribeJob ``job``."""
+    by_name: dict[str, list[Rollout]] = {}
+    for rollout, job, detail in read:
+        if rollout.desired.wave is None:
+            continue
+        if job is not None and detail is not None:  # the gate reads the job's progress
+            rollout = rollout._replace(lives=tuple(
+                replace(j, detail=detail) if j.job_id == job.job_id else j
+                for j in rollout.lives))
+        by_name.setdefault(rollout.desired.name, []).append(rollout)
+    out: dict[str, str] = {}
+    for name, waves in by_name.items():
+        waves.sort(key=lambda r: r.desired.wave.index if r.desired.wave else 0)
+        for before, step in pairwise(stand(waves, alarms, now).steps):
+            if step.state != "pending" or before.state == "failed" \
+                    or step.desired.wave is None or before.desired.wave is None:
+                continue
+            previous = before.desired.wave.name
+            what = (f"wave {previous} to complete" if before.desired.wave.gate.empty
+                    else f"the gate of wave {previous}")
+            out[f"{name}/{step.desired.wave.name}"] = (
+                f"wave {previous} (not created yet either)" if before.job is None
+                else f"{what}: {before.reason}" if before.reason else what)
+    return out
 
 
 def current_job(rollout: Rollout) -> RemoteJob | None:

@@ -269,13 +269,23 @@ def _validate_job(source: JobSource, tree: Tree, now: datetime | None, problems:
                            f"(letters, digits, - and _, at most {NAME_MAX}); "
                            "set name: in the manifest")
             problems.append(source.problem(loc, message, at_key=at_key))
-        # The rest of the job is still checked, so that one run shows every problem.
-        broken = {str(e["loc"][0]) for e in errors if e["loc"]} or {""}
-        partial = _without(data, broken)
+        # The rest of the job is still checked, so that one run shows every problem: a value
+        # out of its bounds stands in at its bound, a key with any other error is left out.
+        stood_in = _bounded(errors)
+        broken = {str(e["loc"][0]) for e in errors
+                  if e["loc"] and tuple(e["loc"]) not in stood_in}
+        if not all(e["loc"] for e in errors):
+            broken.add("")
+        stood_in = {loc: v for loc, v in stood_in.items() if str(loc[0]) not in broken}
+        partial = _without(data, broken, stood_in)
+        if partial is None and stood_in:  # the bounds did not make it whole: leave those out
+            broken |= {str(loc[0]) for loc in stood_in}
+            stood_in = {}
+            partial = _without(data, broken, stood_in)
         if partial is not None:
             findings, _ = _findings(partial, source, tree, now, deps, default_region)
             for f in findings:
-                if not _reads(f, broken):
+                if not _reads(f, broken) and not _beside(f, stood_in):
                     problems.append(source.problem(f.path, f.message, at_key=f.at_key,
                                                    warning=f.warning))
         return None
@@ -358,22 +368,75 @@ _ALSO_READS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _without(data: dict[str, Any], broken: set[str]) -> Manifest | None:
-    """The manifest less the keys with type errors, where the rest has its shape."""
+# A number out of its bounds (the error's ctx holds the bound it broke).
+_BOUND_ERRORS = {"greater_than_equal": "ge", "less_than_equal": "le",
+                 "greater_than": "gt", "less_than": "lt"}
+
+
+def _bounded(errors: list[Any]) -> dict[tuple[Any, ...], Any]:
+    """Where a number is out of its bounds, the bound it broke: a value of the right type
+    that lets the rules between its object's other fields run (``_beside`` mutes the
+    findings that read it)."""
+    stand_ins: dict[tuple[Any, ...], Any] = {}
+    for error in errors:
+        bound = _BOUND_ERRORS.get(error["type"])
+        value = (error.get("ctx") or {}).get(bound) if bound else None
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or isinstance(error["input"], bool) \
+                or not isinstance(error["input"], int | float):
+            continue
+        if bound in ("gt", "lt"):  # a strict bound: the nearest value inside it
+            step = 1 if isinstance(error["input"], int) and isinstance(value, int) else 1e-9
+            value = value + step if bound == "gt" else value - step
+        if isinstance(error["input"], int) and isinstance(value, float) \
+                and value.is_integer():
+            value = int(value)
+        if error["loc"]:
+            stand_ins[tuple(error["loc"])] = value
+    return stand_ins
+
+
+def _without(data: dict[str, Any], broken: set[str],
+             stood_in: dict[tuple[Any, ...], Any]) -> Manifest | None:
+    """The manifest less the keys with type errors and with each out-of-bounds number at its
+    bound, where the rest has its shape."""
     if "" in broken:  # the job as a whole is wrong (not a mapping of keys)
         return None
     rest = {k: v for k, v in data.items() if k not in broken}
     rest.update({k: _STAND_INS[k] for k in broken & _STAND_INS.keys()})
     try:
+        for loc, value in stood_in.items():
+            rest = _put(rest, loc, value)
         return Manifest.model_validate(rest)
-    except ValidationError:
+    except (ValidationError, ValueError):
         return None
+
+
+def _put(data: Any, loc: tuple[Any, ...], value: Any) -> Any:
+    """``data`` with ``value`` at ``loc`` (copied along the way; the rest shared)."""
+    if not loc:
+        return value
+    head, tail = loc[0], loc[1:]
+    if isinstance(data, dict) and head in data:
+        return {**data, head: _put(data[head], tail, value)}
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        return [*data[:head], _put(data[head], tail, value), *data[head + 1:]]
+    raise ValueError(f"no value at {loc}")  # not the data's shape: _without gives up
 
 
 def _reads(finding: Finding, broken: set[str]) -> bool:
     """Whether a finding read a key whose value had a type error."""
     top = str(finding.path[0]) if finding.path else ""
     return top in broken or any(k in broken for k in _ALSO_READS.get(top, ()))
+
+
+def _beside(finding: Finding, stood_in: dict[tuple[Any, ...], Any]) -> bool:
+    """Whether a finding is about a stood-in number: at it, or over a whole that holds it
+    (the job's whole, path (), reads only the document's keys: ``_ALSO_READS``)."""
+    path = tuple(finding.path)
+    if not path:
+        return False
+    return any(loc[:len(path)] == path or path[:len(loc)] == loc for loc in stood_in)
 
 
 def _clashes(jobs: list[ValidJob]) -> list[Problem]:

@@ -34,7 +34,7 @@ from engine.remote import list_region
 from engine.review.attach import reviewed, wanted
 from engine.rollouts import Region, gate_alarms, group
 from engine.schema.constraints import REGION_PATTERN
-from engine.status import RolloutStatus, current_job, rollout_status
+from engine.status import RolloutStatus, current_job, rollout_status, wave_waits
 from engine.validate import Validation, validate_folder
 from engine.waves import progress
 
@@ -338,10 +338,13 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
         alarms = api.alarm_states(names) if names else {}
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         halted: dict[str, str] = {}  # rollout -> the wave whose gate failed
+        read = []
         for rollout in grouped.rollouts:
             job = current_job(rollout)
             answer = api.describe_job(job.job_id) if job is not None else None
-            detail = answer.get("job") if answer else None
+            read.append((rollout, job, answer.get("job") if answer else None))
+        waits = wave_waits(read, alarms, now)
+        for rollout, job, detail in read:
             d = rollout.desired
             gate = None
             if job is not None and detail is not None and d.wave is not None \
@@ -349,6 +352,8 @@ def status_folder(folder: Path, connection: Connection) -> list[RolloutStatus]:
                 gate = read_gate(d.wave.gate, progress(replace(job, detail=detail)), alarms,
                                  promoted=d.wave.promoted, now=now)
             status = rollout_status(d, detail, gate)
+            if job is None and status.name in waits:
+                status = replace(status, waits=waits[status.name])
             if d.wave is not None:
                 if job is None and d.name in halted:
                     status = replace(status, halted=halted[d.name])

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.desired import DesiredJob, NoHashes, desire
+from engine.desired import DesiredJob, NoHashes, desire, desire_waves
 from engine.render.status import bar, text
-from engine.status import RolloutStatus, rollout_status
+from engine.status import NOT_CREATED, RolloutStatus, rollout_status
 from engine.validate import validate_folder
 
 from .conftest import make_repo
@@ -57,8 +58,10 @@ def test_status_text__bar_counts_and_margins(tmp_path: Path) -> None:
     assert f"[{'#' * 20}{'-' * 10}]  66%  66 of 100 devices finished" in out
     assert "succeeded 60, failed 3, rejected 1, timed out 2, canceled 0, removed 0, " \
            "in progress 14, queued 20" in out
-    assert "abort on FAILED: 3.8% of 5% (3 of 80 executed; armed)" in out
-    assert "abort on ALL: 7.5% of 10% (6 of 80 executed; armed after 200 executed)" in out
+    # the reviewer (newuser) read "(2 of 40 executed)" as 2 executed: it says what it counts
+    assert "abort on FAILED at 5%: 3.8% so far (3 failed of 80 executed; armed)" in out
+    assert ("abort on ALL at 10%: 7.5% so far (6 failed, rejected or timed out of 80 "
+            "executed; armed after 200 executed)") in out
     assert out.endswith("0 of 1 rollouts finished.")
 
 
@@ -113,9 +116,9 @@ def test_sandbox_devices__a_continuous_job_never_completes(aws: None) -> None:
     assert backend.jobs["cont"].job_process_details["numberOfQueuedThings"] == 0
 
 
-def _status(status: str = "IN_PROGRESS", selection: str = "SNAPSHOT", *,
+def _status(status: str = "IN_PROGRESS", selection: str = "SNAPSHOT", *, name: str = "cfg",
             processing: bool = False, **counts: int) -> RolloutStatus:
-    return RolloutStatus("cfg", "cfg-1", "eu-west-1", status, counts, "", (), selection,
+    return RolloutStatus(name, f"{name}-1", "eu-west-1", status, counts, "", (), selection,
                          processing=processing)
 
 
@@ -140,10 +143,12 @@ def test_status_phase__snapshot_job_in_progress__moving_until_aws_finishes_it() 
 def test_status_summary__text_and_json_agree(tmp_path: Path) -> None:
     from engine.render.status import data
 
-    statuses = [_status(selection="CONTINUOUS", succeeded=40), _status("COMPLETED", succeeded=3),
-                _status("SCHEDULED", queued=40), rollout_status(_desired(tmp_path), None)]
+    statuses = [_status(selection="CONTINUOUS", succeeded=40, name="a"),
+                _status("COMPLETED", succeeded=3, name="b"),
+                _status("SCHEDULED", queued=40, name="c"), rollout_status(_desired(tmp_path), None)]
     body = data(statuses)
-    assert body["summary"] == {"rollouts": 4, "settled": True, "phases": {
+    assert body["summary"] == {"rollouts": 4, "finished": 1, "waves": 0, "settled": True,
+                               "phases": {
         "ROLLING_OUT": 0, "OPEN": 1, "SCHEDULED": 1, "FINISHED": 1, "NOT_CREATED": 1}}
     assert [r["phase"] for r in body["rollouts"]] == ["OPEN", "FINISHED", "SCHEDULED",
                                                       "NOT_CREATED"]
@@ -151,3 +156,40 @@ def test_status_summary__text_and_json_agree(tmp_path: Path) -> None:
     assert out.endswith("1 of 4 rollouts finished, 1 open for devices that join, "
                         "1 scheduled to start later.")
     assert "open: every device so far has finished" in out
+
+
+def test_status_summary__one_rollout_in_three_waves__counts_one_rollout(tmp_path: Path) -> None:
+    from engine.render.status import data
+
+    statuses = [_status("COMPLETED", succeeded=40, name="gw/canary"),
+                _status(succeeded=10, queued=30, name="gw/mid"),
+                replace(_status(NOT_CREATED, name="gw/all"), job_id=None)]
+    assert data(statuses)["summary"] == {
+        "rollouts": 1, "finished": 0, "waves": 3, "settled": False, "phases": {
+            "ROLLING_OUT": 1, "OPEN": 0, "SCHEDULED": 0, "FINISHED": 1, "NOT_CREATED": 1}}
+    assert text(statuses).endswith("0 of 1 rollouts finished (1 of 3 waves).")
+    halted = [_status("CANCELED", canceled=40, name="gw/canary"),
+              replace(_status(NOT_CREATED, name="gw/all"), job_id=None, halted="canary"),
+              _status("COMPLETED", succeeded=3, name="fw")]
+    assert data(halted)["summary"]["finished"] == 2  # a halted rollout goes no further
+    assert text(halted).endswith("2 of 2 rollouts finished (1 of 2 waves).")
+
+
+def test_status__wave_not_created__shows_the_abort_criteria_it_will_have(tmp_path: Path) -> None:
+    root = tmp_path / "rollouts"
+    root.mkdir()
+    (root / "gw.yaml").write_text(
+        "document: {op: x}\nabortConfig:\n  criteriaList:\n"
+        "    - {failureType: FAILED, action: CANCEL, thresholdPercentage: 10,"
+        " minNumberOfExecutedThings: 20}\n"
+        "waves:\n  - {name: canary, targets: [thinggroup/c]}\n"
+        "  - {name: all, targets: [thinggroup/a], abortConfig: {criteriaList: [{failureType: ALL,"
+        " action: CANCEL, thresholdPercentage: 5, minNumberOfExecutedThings: 100}]}}\n")
+    (job,) = validate_folder(root).jobs
+    canary, rest = desire_waves(job, project="acme", account="123456789012", region="eu-west-1",
+                          commit=None, hashes=NoHashes())
+    inherited = rollout_status(canary, None).as_dict()["abortCriteria"]
+    assert [(a["failureType"], a["thresholdPercentage"], a["minNumberOfExecutedThings"],
+             a["executed"], a["armed"]) for a in inherited] == [("FAILED", 10.0, 20, 0, False)]
+    own = rollout_status(rest, None).as_dict()["abortCriteria"]
+    assert [(a["failureType"], a["thresholdPercentage"]) for a in own] == [("ALL", 5.0)]

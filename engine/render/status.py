@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.render.safe import clean_text
-from engine.status import FINISHED, OPEN, WAITING, RolloutStatus, summary
+from engine.status import FAILURE_WORDS, FINISHED, OPEN, WAITING, RolloutStatus, summary
 
 WIDTH = 30
 
@@ -28,7 +28,9 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
                      f"{clean_text(s.where or s.region)}  {s.phase}")
         if s.job_id is None:
             lines.append(f"  never created: the rollout halted at {clean_text(s.halted)}"
-                         if s.halted else "  not created yet: run apply")
+                         if s.halted else
+                         f"  not created yet: it waits for {clean_text(s.waits)}"
+                         if s.waits else "  not created yet: run apply")
             lines.append("")
             continue
         percent = 100 * s.done // s.total if s.total else 0
@@ -44,8 +46,9 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
         lines.append(f"  rate: {s.rate}")
         for a in s.aborts:
             state = "armed" if a.armed else f"armed after {a.min_executed} executed"
-            lines.append(f"  abort on {a.failure_type}: {a.percent:.1f}% of "
-                         f"{a.threshold:g}% ({a.failures} of {a.executed} executed; {state})")
+            lines.append(f"  abort on {a.failure_type} at {a.threshold:g}%: {a.percent:.1f}% "
+                         f"so far ({a.failures} {FAILURE_WORDS[a.failure_type]} of "
+                         f"{a.executed} executed; {state})")
         if s.gate is not None:
             lines.append(f"  gate: {s.gate.state}: {clean_text(s.gate.reason)}")
             for c in s.gate.conditions:
@@ -53,9 +56,13 @@ def text(statuses: list[RolloutStatus], *, unicode: bool = True) -> str:
                 lines.append(f"    {clean_text(c.name)}: {clean_text(c.have)} (wants "
                              f"{clean_text(c.want)}) {mark}")
         lines.append("")
-    phases = summary(statuses)["phases"]
+    counted = summary(statuses)
+    phases = counted["phases"]
+    # open and scheduled count jobs: a rollout's, or a wave's
     later = [f"{phases[OPEN]} open for devices that join" if phases[OPEN] else "",
              f"{phases[WAITING]} scheduled to start later" if phases[WAITING] else ""]
-    lines.append(f"{phases[FINISHED]} of {len(statuses)} rollouts finished"
+    done_waves = sum(s.wave and s.phase == FINISHED for s in statuses)
+    waves = f" ({done_waves} of {counted['waves']} waves)" if counted["waves"] else ""
+    lines.append(f"{counted['finished']} of {counted['rollouts']} rollouts finished{waves}"
                  + "".join(f", {part}" for part in later if part) + ".")
     return "\n".join(lines)
