@@ -20,7 +20,14 @@ from typing import Any
 
 import yaml
 
-from engine.facts import API_DEFAULTS, DEFAULT_EXPIRES_IN_SEC, TAG_NAME, partition
+from engine.facts import (
+    API_DEFAULTS,
+    DEFAULT_EXPIRES_IN_SEC,
+    IMMUTABLE_FIELDS,
+    MUTABLE_FIELDS,
+    TAG_NAME,
+    partition,
+)
 from engine.loader.yamlfile import parse
 from engine.schema import document as job_document
 from engine.schema.constraints import JOB_ID_PATTERN
@@ -33,10 +40,9 @@ ORDER = ("name", "jobId", "region", "description", "targets", "targetSelection",
          "timeoutConfig", "schedulingConfig", "namespaceId", "destinationPackageVersions",
          "tags")
 # DescribeJob's fields that are CreateJob's (the rest is status, counts and times).
-REQUEST_FIELDS = ("description", "targets", "targetSelection", "jobTemplateArn",
-                  "documentParameters", "presignedUrlConfig", "jobExecutionsRolloutConfig",
-                  "abortConfig", "jobExecutionsRetryConfig", "timeoutConfig",
-                  "schedulingConfig", "namespaceId", "destinationPackageVersions")
+# The document, read apart (GetJobDocument or its source), and the tool's own rerun aside.
+REQUEST_FIELDS = tuple(f for f in (*IMMUTABLE_FIELDS, *MUTABLE_FIELDS)
+                       if f not in ("document", "documentSource", "rerun"))
 NAME_MAX = 55
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,55}")
 _JOB_ID = re.compile(JOB_ID_PATTERN.removeprefix("^").removesuffix("$"))
