@@ -153,6 +153,23 @@ def longest_collection(value: Any) -> int:
     return most
 
 
+def bad_pattern(text: str) -> str | None:
+    """Why a pattern written as a string literal in ``x.matches('...')`` can never run
+    (the engine refuses it), or None: found at load, not as a failure of every job."""
+    toks = tokens(text)
+    engine = cel_engine()
+    for i in range(1, len(toks) - 3):
+        if ([value for _, value in toks[i - 1:i + 2]] != [".", "matches", "("]
+                or toks[i + 2][0] != "string" or toks[i + 3][1] != ")"):
+            continue
+        try:  # the engine's own verdict on the pattern, as the policy would meet it
+            engine.run(engine.compile(f"''.matches({toks[i + 2][1]})"), engine.context({}))
+        except Exception as exc:
+            message = " ".join(str(exc).split())[:200]
+            return f"the pattern {toks[i + 2][1]} of matches is not valid: {message}"
+    return None
+
+
 def compile_cel(text: str) -> Any:
     """The compiled program; BadExpression with the parser's message where it cannot."""
     try:
