@@ -18,8 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from engine.errors import Problem
 from engine.loader.tree import format_path
 from engine.loader.yamlfile import YamlDocument
-from engine.policies.expressions import (BadExpression, Shape, bad_pattern, compile_cel,
-                                         shape)
+from engine.policies.expressions import BadExpression, Shape, bad_pattern, compile_cel, shape
 from engine.resolve import _NOT_SENT
 from engine.schema.messages import explain
 from engine.schema.models import ApiModel, Manifest, PolicyId
