@@ -65,6 +65,7 @@ class Reach:
     longest: int  # the most entries of a list or map the expressions reach
     heft: int  # the heaviest field a body's path starts from (``job.document``)
     bulk: int  # the heaviest value the expressions reach (a list map or filter walks)
+    joined: int = 0  # the heaviest value a body's path reads (what a step may join)
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
@@ -159,7 +160,7 @@ def steps(shape_: Shape, reach: Reach) -> int:
     width = max(reach.longest, 1) * shape_.widening
     each = 1 + len(shape_.inner) * reach.heft
     if shape_.accumulates:
-        each += shape_.joins * max(reach.bulk, width * reach.heft if shape_.inner else 0)
+        each += shape_.joins * max(reach.bulk, width * reach.joined if shape_.inner else 0)
     return int(shape_.comprehensions * width ** shape_.depth * each)
 
 

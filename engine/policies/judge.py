@@ -125,6 +125,7 @@ class PolicyBook:
         rest = Reach(0, 0, 0)
         document: list[Any] = []
         heavy: list[Any] = []  # fields of the document a body's paths start from
+        joined: list[Any] = []  # values of the document a body's paths read
         seen: set[tuple[tuple[str, ...], bool]] = set()
         for form in self.comprehensions:
             for path in form.paths:
@@ -137,28 +138,32 @@ class PolicyBook:
                     document.append(value)
                     if inner:
                         heavy.append(_at(variables, path[:2]))
+                        joined.append(value)
                     continue
                 start = _at(variables, path[:2]) if inner else None
                 if path == ("job",) and type(value) is dict:
                     document.append(value.get("document"))
                     if inner:
                         heavy.append(value.get("document"))
+                        joined.append(value.get("document"))
                     value = start = {k: v for k, v in value.items() if k != "document"}
                 weight, longest = weigh(value)
                 heft = weigh(start)[0] if inner else 0
                 rest = Reach(max(rest.longest, longest), max(rest.heft, heft),
-                             max(rest.bulk, weight))
+                             max(rest.bulk, weight), max(rest.joined, weight if inner else 0))
         if not document:
             return rest
         bound = Reach(max(rest.longest, document_chars // 2 + 1),
                       rest.heft + (document_chars + 1 if heavy else 0),
-                      rest.bulk + document_chars + 1)
+                      rest.bulk + document_chars + 1,
+                      rest.joined + (document_chars + 1 if joined else 0))
         if all(steps(s, bound) <= self.engine.max_steps for s in self.comprehensions):
             return bound
         weighed = [weigh(value) for value in document]
         return Reach(max([rest.longest] + [longest for _, longest in weighed]),
                      max([rest.heft] + [weigh(value)[0] for value in heavy]),
-                     max([rest.bulk] + [weight for weight, _ in weighed]))
+                     max([rest.bulk] + [weight for weight, _ in weighed]),
+                     max([rest.joined] + [weigh(value)[0] for value in joined]))
 
     def _cases(self, job: ValidJob
                ) -> list[tuple[int | None, str, dict[str, Any], dict[str, Any]]]:
