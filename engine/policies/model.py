@@ -93,6 +93,8 @@ def load_policies(doc: YamlDocument, problems: list[Problem]) -> list[Policy] | 
     except ValidationError as exc:
         for error in exc.errors()[:50]:
             message, at_key = explain(PoliciesFile, error)
+            if error["loc"] == ("policies",) and error.get("input", 0) is None:
+                message = "empty: give a list of policies, or delete the file"
             line, col = doc.position(error["loc"], at_key=at_key)
             found.append(Problem(doc.file, line, col, format_path(error["loc"]), message,
                                  code=CONFIG_ERROR))

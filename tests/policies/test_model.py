@@ -118,3 +118,27 @@ def test_exception__blank_reason__refused(tmp_path: Path, reason: str) -> None:
                     f"policyExceptions: {{a: {reason}}}\n")})
     assert not result.ok
     assert any("policyExceptions.a" in p for p in lines(result.problems)), lines(result.problems)
+
+
+def test_policies_file__policies_key_empty__says_so_plainly(tmp_path: Path) -> None:
+    result = judged(tmp_path, {"_policies.yaml": "policies:\n", "fw.yaml": JOB})
+    assert lines(result.problems) == [
+        "rollouts/_policies.yaml:1:10: policies: empty: give a list of policies, or delete "
+        "the file"], lines(result.problems)
+
+
+def test_exception__null_reason__says_it_is_empty(tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.abortConfig)"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\npolicyExceptions: {a: null}\n"})
+    assert any("policyExceptions.a: empty: give text" in p and "None" not in p
+               for p in lines(result.problems)), lines(result.problems)
+
+
+def test_exception__inside_a_wave__says_it_belongs_to_the_rollout(tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.abortConfig)"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\nwaves:\n  - name: w1\n"
+                   "    targets: [thing/a]\n    policyExceptions: {a: r}\n"})
+    assert any("waves[0].policyExceptions: policyExceptions belongs to the whole rollout"
+               in p for p in lines(result.problems)), lines(result.problems)
