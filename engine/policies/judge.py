@@ -95,7 +95,8 @@ class PolicyBook:
                     continue  # waived in the open: listed by every plan, not a problem
                 problems.append(self._violation(policy, failure, label, claimed, source,
                                                 job.data["waves"][index]
-                                                if index is not None else None, index))
+                                                if index is not None else None, index,
+                                                "documentFile" in job.data))
         for policy_id in claimed:
             if policy_id in known and policy_id not in broken:
                 if known[policy_id].spec.exceptions == "forbidden":
@@ -190,8 +191,10 @@ class PolicyBook:
 
     def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
                    source: JobSource, wave: dict[str, Any] | None,
-                   index: int | None) -> Problem:
+                   index: int | None, document_file: bool) -> Problem:
         path = ("policyExceptions", policy.id) if policy.id in claimed else _path_read(policy)
+        if document_file and path[:1] == ("document",):  # the document is in another file
+            path = ("documentFile",)
         if wave is not None and path and path[0] in wave:  # the wave's own field
             path = ("waves", index or 0, *path)
         message = f"{label}policy {policy.id}: {failure}"
