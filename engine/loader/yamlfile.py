@@ -240,9 +240,12 @@ def _line_col_of_offset(text: str | bytes, offset: int) -> tuple[int, int]:
 def decode(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
     """The text of a file, or the problem that stops it being read as YAML."""
     if len(raw) > MAX_FILE_BYTES:
+        what = ("the most a policies file may be (its 200 policies at most fit in far less: "
+                "shorten them)" if file.rsplit("/", 1)[-1].startswith("_policies.") else
+                "the most a manifest may be (put large documents in S3 and use "
+                "documentSource)")
         return None, [Problem(file, 0, 0, "", f"the file is over {MAX_FILE_BYTES:,} bytes, "
-                              "the most a manifest may be (put large documents in S3 "
-                              "and use documentSource)")]
+                              + what)]
     nul = raw.find(b"\x00")
     if nul >= 0:
         line, col = _line_col_of_offset(raw, nul)

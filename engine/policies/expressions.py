@@ -50,6 +50,22 @@ class Shape:
     comprehensions: int
     widening: int  # list literals' longest and ``+`` count: how much a list may grow
     whole: frozenset[str]  # variables read whole (``size(job)``), not field by field
+    # Paths read inside a comprehension's body: cel-rust copies the field they start from
+    # (``job.document`` for ``job.document.s``) at each step that reads them.
+    inner: tuple[tuple[str, ...], ...] = ()
+    accumulates: bool = False  # map or filter: the list it builds is copied at each step
+    joins: int = 1  # 1 + the ``+`` count: how many values one step may join into one
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one job offers an expression's comprehensions, weighed in steps' worth of
+    work (``weigh``): a list entry or a map entry 1, a string 1 more per 100 characters."""
+
+    longest: int  # the most entries of a list or map the expressions reach
+    heft: int  # the heaviest field a body's path starts from (``job.document``)
+    bulk: int  # the heaviest value the expressions reach (a list map or filter walks)
+    joined: int = 0  # the heaviest value a body's path reads (what a step may join)
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
@@ -79,7 +95,9 @@ def shape(text: str) -> Shape:
     depth = count = plus = longest_literal = 0
     commas: list[int] = []
     paths: list[tuple[str, ...]] = []
+    inner: list[tuple[str, ...]] = []
     whole: set[str] = set()
+    accumulates = False
     for i, (kind, value) in enumerate(toks):
         if value in ("(", "[", "{"):
             nesting += 1
@@ -93,6 +111,7 @@ def shape(text: str) -> Shape:
             commas.append(0 if value in "[{" else -1)
             if macro:
                 count += 1
+                accumulates = accumulates or toks[i - 1][1] in ("map", "filter")
                 depth = max(depth, sum(opened))
                 if depth > MAX_COMPREHENSION_DEPTH:
                     raise BadExpression(f"comprehensions (all, exists, map, ...) nest more "
@@ -124,33 +143,68 @@ def shape(text: str) -> Shape:
             if len(path) == 1:
                 whole.add(value)
             paths.append(tuple(path))
+            if any(opened):
+                inner.append(tuple(path))
     return Shape(tuple(paths), depth, count, max(longest_literal, 1) * (1 + plus),
-                 frozenset(whole))
+                 frozenset(whole), tuple(inner), accumulates, 1 + plus)
 
 
-def steps(shape_: Shape, longest: int) -> int:
-    """An upper estimate of the comprehension steps of one evaluation, where the longest
-    list or map the expression can reach in the job has ``longest`` entries."""
+def steps(shape_: Shape, reach: Reach) -> int:
+    """An upper estimate of the work of one evaluation, in steps (about half a microsecond
+    each): comprehensions x (longest x growth)^depth steps, each costing 1, plus the
+    fields its body reads (copied at each step), plus, for map and filter, the list built
+    so far (copied at each step: map and filter are quadratic in cel-rust), which weighs
+    at most what its steps joined: the list walked, or the fields read at each step."""
     if not shape_.comprehensions:
         return 0
-    reach = max(longest, 1) * shape_.widening
-    return int(shape_.comprehensions * reach ** shape_.depth)
+    width = max(reach.longest, 1) * shape_.widening
+    each = 1 + len(shape_.inner) * reach.heft
+    if shape_.accumulates:
+        each += shape_.joins * max(reach.bulk, width * reach.joined if shape_.inner else 0)
+    return int(shape_.comprehensions * width ** shape_.depth * each)
 
 
-def longest_collection(value: Any) -> int:
-    """The most entries of any list or mapping in ``value``, at any depth."""
-    if not isinstance(value, dict | list):
-        return 0
-    most = 0
+def weigh(value: Any) -> tuple[int, int]:
+    """``value``'s weight (``Reach``) and the most entries of a list or map in it."""
+    if type(value) is str:
+        return 1 + len(value) // 100, 0
+    if type(value) is not dict and type(value) is not list:
+        return 1, 0
+    weight = 1
+    chars = longest = 0
     stack = [value]
-    while stack:  # iterative: a document may nest deeper than Python's recursion allows
+    while stack:  # iterative: a document may nest deeper than recursion allows
         item = stack.pop()
-        if len(item) > most:
-            most = len(item)
-        for entry in item.values() if type(item) is dict else item:
-            if type(entry) is dict or type(entry) is list:
+        longest = max(longest, len(item))
+        weight += len(item)
+        entries: Any = item
+        if type(item) is dict:
+            chars += sum(map(len, item))
+            entries = item.values()
+        for entry in entries:
+            kind = type(entry)
+            if kind is str:
+                chars += len(entry)
+            elif kind is dict or kind is list:
                 stack.append(entry)
-    return most
+    return weight + chars // 100, longest
+
+
+def bad_pattern(text: str) -> str | None:
+    """Why a pattern written as a string literal in ``x.matches('...')`` can never run
+    (the engine refuses it), or None: found at load, not as a failure of every job."""
+    toks = tokens(text)
+    engine = cel_engine()
+    for i in range(1, len(toks) - 3):
+        if ([value for _, value in toks[i - 1:i + 2]] != [".", "matches", "("]
+                or toks[i + 2][0] != "string" or toks[i + 3][1] != ")"):
+            continue
+        try:  # the engine's own verdict on the pattern, as the policy would meet it
+            engine.run(engine.compile(f"''.matches({toks[i + 2][1]})"), engine.context({}))
+        except Exception as exc:
+            message = " ".join(str(exc).split())[:200]
+            return f"the pattern {toks[i + 2][1]} of matches is not valid: {message}"
+    return None
 
 
 def compile_cel(text: str) -> Any:

@@ -18,7 +18,7 @@ from engine.errors import Problem
 from engine.facts import API_DEFAULTS
 from engine.loader.tree import JobSource
 from engine.policies.engines import cel_engine
-from engine.policies.expressions import Shape, longest_collection, steps
+from engine.policies.expressions import Reach, Shape, steps, weigh
 from engine.policies.model import Policy
 from engine.resolve import create_job_request
 
@@ -82,12 +82,12 @@ class PolicyBook:
             # policy: the costly part of a run (about a microsecond a string and a key).
             variables = _pruned({"job": request, "rollout": rollout}, self.reads)
             context = self.engine.context(variables)
-            longest = self._longest(variables, len(job.document or ""))
+            reach = self._reach(variables, len(job.document or ""))
             matched: dict[str, bool | str] = {}  # a match shared by policies runs once
             for policy in self.policies:
                 if policy.id in broken:
                     continue
-                failure = _failure(self.engine, policy, context, longest, matched)
+                failure = _failure(self.engine, policy, context, reach, matched)
                 if failure is None:
                     continue
                 broken.add(policy.id)
@@ -95,7 +95,8 @@ class PolicyBook:
                     continue  # waived in the open: listed by every plan, not a problem
                 problems.append(self._violation(policy, failure, label, claimed, source,
                                                 job.data["waves"][index]
-                                                if index is not None else None, index))
+                                                if index is not None else None, index,
+                                                "documentFile" in job.data))
         for policy_id in claimed:
             if policy_id in known and policy_id not in broken:
                 if known[policy_id].spec.exceptions == "forbidden":
@@ -113,34 +114,57 @@ class PolicyBook:
                      if p in claimed and known[p].spec.exceptions == "allowed")
         return replace(job, waivers=used) if used else job
 
-    def _longest(self, variables: dict[str, Any], document_chars: int) -> int:
-        """The longest list or map the expressions with comprehensions can reach in the
-        job (the values at the paths they read), where a policy's cost could depend on it.
+    def _reach(self, variables: dict[str, Any], document_chars: int) -> Reach:
+        """What the expressions with comprehensions can reach in the job (the values at
+        the paths they read), where a policy's cost could depend on it.
 
-        The document is the only part of a job that can be large: a list of n entries
-        takes at least 2n characters of its JSON, so it is walked only where that bound
-        could take an expression past the limit."""
+        The document is the only part of a job that can be large: it is weighed only where
+        a bound from its length (an entry takes at least 2 characters of its JSON, a
+        string's weight is at most its length) could take an expression past the budget."""
         if not self.comprehensions:
-            return 0
-        rest = documents = 0
+            return Reach(0, 0, 0)
+        rest = Reach(0, 0, 0)
         document: list[Any] = []
+        heavy: list[Any] = []  # fields of the document a body's paths start from
+        joined: list[Any] = []  # values of the document a body's paths read
+        seen: set[tuple[tuple[str, ...], bool]] = set()
         for form in self.comprehensions:
             for path in form.paths:
+                inner = path in form.inner
+                if (path, inner) in seen:  # several policies read job.targets
+                    continue
+                seen.add((path, inner))
                 value = _at(variables, path)
                 if path[:2] == ("job", "document"):
                     document.append(value)
+                    if inner:
+                        heavy.append(_at(variables, path[:2]))
+                        joined.append(value)
                     continue
+                start = _at(variables, path[:2]) if inner else None
                 if path == ("job",) and type(value) is dict:
                     document.append(value.get("document"))
-                    value = {k: v for k, v in value.items() if k != "document"}
-                rest = max(rest, longest_collection(value))
+                    if inner:
+                        heavy.append(value.get("document"))
+                        joined.append(value.get("document"))
+                    value = start = {k: v for k, v in value.items() if k != "document"}
+                weight, longest = weigh(value)
+                heft = weigh(start)[0] if inner else 0
+                rest = Reach(max(rest.longest, longest), max(rest.heft, heft),
+                             max(rest.bulk, weight), max(rest.joined, weight if inner else 0))
         if not document:
             return rest
-        bound = max(rest, document_chars // 2 + 1)
+        bound = Reach(max(rest.longest, document_chars // 2 + 1),
+                      rest.heft + (document_chars + 1 if heavy else 0),
+                      rest.bulk + document_chars + 1,
+                      rest.joined + (document_chars + 1 if joined else 0))
         if all(steps(s, bound) <= self.engine.max_steps for s in self.comprehensions):
             return bound
-        documents = longest_collection(document)
-        return max(rest, documents)
+        weighed = [weigh(value) for value in document]
+        return Reach(max([rest.longest] + [longest for _, longest in weighed]),
+                     max([rest.heft] + [weigh(value)[0] for value in heavy]),
+                     max([rest.bulk] + [weight for weight, _ in weighed]),
+                     max([rest.joined] + [weigh(value)[0] for value in joined]))
 
     def _cases(self, job: ValidJob
                ) -> list[tuple[int | None, str, dict[str, Any], dict[str, Any]]]:
@@ -167,8 +191,10 @@ class PolicyBook:
 
     def _violation(self, policy: Policy, failure: str, label: str, claimed: dict[str, str],
                    source: JobSource, wave: dict[str, Any] | None,
-                   index: int | None) -> Problem:
+                   index: int | None, document_file: bool) -> Problem:
         path = ("policyExceptions", policy.id) if policy.id in claimed else _path_read(policy)
+        if document_file and path[:1] == ("document",):  # the document is in another file
+            path = ("documentFile",)
         if wave is not None and path and path[0] in wave:  # the wave's own field
             path = ("waves", index or 0, *path)
         message = f"{label}policy {policy.id}: {failure}"
@@ -182,7 +208,7 @@ class PolicyBook:
         return replace(found, code=VIOLATION)
 
 
-def _failure(engine: Any, policy: Policy, variables: Any, longest: int,
+def _failure(engine: Any, policy: Policy, variables: Any, reach: Reach,
              matched: dict[str, bool | str]) -> str | None:
     """Why the job breaks ``policy`` (its message), or None where it keeps it or is not
     matched (``matched``: the verdicts of the match expressions run on this job so far)."""
@@ -191,12 +217,12 @@ def _failure(engine: Any, policy: Policy, variables: Any, longest: int,
         verdict = matched.get(text)
         if verdict is None:
             verdict = matched[text] = _run(engine, policy.match, policy.match_shape,
-                                           variables, longest)
+                                           variables, reach)
         if verdict is False:
             return None
         if verdict is not True:
             return f"its match cannot be judged on this job: {verdict}"
-    verdict = _run(engine, policy.rule, policy.rule_shape, variables, longest)
+    verdict = _run(engine, policy.rule, policy.rule_shape, variables, reach)
     if verdict is True:
         return None
     if verdict is False:
@@ -205,12 +231,12 @@ def _failure(engine: Any, policy: Policy, variables: Any, longest: int,
 
 
 def _run(engine: Any, program: Any, form: Shape | None, variables: Any,
-         longest: int) -> bool | str:
+         reach: Reach) -> bool | str:
     """True or False, or why the expression gave neither."""
     # Beyond the engine's budget the policy is not run on the job, which fails it instead
     # (a rule that cannot be judged holds no guarantee).
     if form is not None and form.comprehensions:
-        cost = steps(form, longest)
+        cost = steps(form, reach)
         if cost > engine.max_steps:
             return (f"it would take about {cost:,} steps, over the {engine.max_steps:,} a "
                     "policy may take on one job; simplify it")

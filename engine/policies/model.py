@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from engine.errors import Problem
 from engine.loader.tree import format_path
 from engine.loader.yamlfile import YamlDocument
-from engine.policies.expressions import BadExpression, Shape, compile_cel, shape
+from engine.policies.expressions import BadExpression, Shape, bad_pattern, compile_cel, shape
 from engine.resolve import _NOT_SENT
 from engine.schema.messages import explain
 from engine.schema.models import ApiModel, Manifest, PolicyId
@@ -93,6 +93,8 @@ def load_policies(doc: YamlDocument, problems: list[Problem]) -> list[Policy] | 
     except ValidationError as exc:
         for error in exc.errors()[:50]:
             message, at_key = explain(PoliciesFile, error)
+            if error["loc"] == ("policies",) and error.get("input", 0) is None:
+                message = "empty: give a list of policies, or delete the file"
             line, col = doc.position(error["loc"], at_key=at_key)
             found.append(Problem(doc.file, line, col, format_path(error["loc"]), message,
                                  code=CONFIG_ERROR))
@@ -118,6 +120,9 @@ def load_policies(doc: YamlDocument, problems: list[Problem]) -> list[Policy] | 
                 if unknown:
                     raise BadExpression(unknown)
                 compiled[key] = (compile_cel(text), form)
+                pattern = bad_pattern(text)
+                if pattern:
+                    raise BadExpression(pattern)
             except BadExpression as exc:
                 line, col = doc.position(("policies", index, key))
                 found.append(Problem(doc.file, line, col, f"policies[{index}].{key}",

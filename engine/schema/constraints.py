@@ -26,8 +26,11 @@ PROJECT_PATTERN = r"^[a-zA-Z0-9_.-]+$"
 # AWS cron syntax, as maintenance windows take it: cron(Minutes Hours Day-of-month Month
 # Day-of-week Year), six fields of digits, names and * ? , - / # L W.
 CRON_PATTERN = r"^cron\( *[0-9A-Za-z*?,/#-]+( +[0-9A-Za-z*?,/#-]+){5} *\)$"
+# Text with something to read: not empty, not only spaces.
+NOT_BLANK_PATTERN = r"\S"
 
 PATTERN_HELP = {
+    NOT_BLANK_PATTERN: "a reason in words, not only spaces",
     JOB_ID_PATTERN: "only letters, digits, - and _",
     NO_CONTROL_PATTERN: "no control characters (newlines, tabs, escapes) and not empty",
     TAG_KEY_PATTERN: "only letters, digits, spaces and _ . : / = + - @",

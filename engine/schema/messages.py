@@ -86,6 +86,11 @@ def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         known = list(model.model_fields) if model is not None else []
+        if model is not root and isinstance(key, str) and key in root.model_fields:
+            return (f"{key} belongs to the whole rollout: claim exceptions at the top level "
+                    "of the manifest, where they cover every wave"
+                    if key == "policyExceptions" else
+                    f"{key} is not set here: it is set once, at the top level of the file"), True
         close = nearest(str(key), known)
         hint = f"; did you mean {close}?" if close else (
             f"; known keys here: {', '.join(known)}" if known else "")
@@ -119,6 +124,8 @@ def explain(root: type[BaseModel], error: ErrorDetails) -> tuple[str, bool]:
         return f"{show(value)} is not allowed: give a finite number", False
     if kind in _KINDS:
         expected = _KINDS[kind]
+        if value is None:  # ``key:`` with nothing after it
+            return f"empty: give {expected}, or delete the key", False
         hint = ""
         if expected == "text" and isinstance(value, int | float | bool):
             hint = " (quote it to make it text)"

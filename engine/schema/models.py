@@ -14,7 +14,8 @@ from engine.schema import constraints as c
 
 # A policy's id in rollouts/_policies.yaml, and the reason a manifest gives for an exception.
 PolicyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-ExceptionReason = Annotated[str, Field(min_length=1, max_length=1000)]
+ExceptionReason = Annotated[str, Field(min_length=1, max_length=1000,
+                                          pattern=c.NOT_BLANK_PATTERN)]
 
 
 class ApiModel(BaseModel):

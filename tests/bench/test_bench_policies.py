@@ -111,6 +111,7 @@ def _parts(root: Path) -> list[tuple[str, float]]:
     """Where a job's judgement goes, as ``PolicyBook.judge`` does it on the first job."""
     from engine.loader.tree import load_tree
     from engine.policies import book_for
+    from engine.policies.expressions import Reach
     from engine.policies.judge import _failure, _pruned
     from engine.schema.models import Config
 
@@ -134,8 +135,8 @@ def _parts(root: Path) -> list[tuple[str, float]]:
                  lambda: _pruned({"job": request, "rollout": rollout}, book.reads))),
              ("those -> CEL values (Context)", timed(lambda: book.engine.context(variables))),
              ("step estimate (comprehensions)", timed(
-                 lambda: book._longest(variables, len(job.document or ""))))]
+                 lambda: book._reach(variables, len(job.document or ""))))]
     for policy in book.policies:
         parts.append((f"policy {policy.id}", timed(
-            lambda p=policy: _failure(book.engine, p, context, 3, {}))))
+            lambda p=policy: _failure(book.engine, p, context, Reach(3, 0, 0), {}))))
     return parts

@@ -137,3 +137,24 @@ def test_schema__kind_policies__describes_the_file() -> None:
 def test_schema__manifest__knows_policy_exceptions() -> None:
     schema = json.loads(run("schema").output)
     assert "policyExceptions" in schema["properties"]
+
+
+@pytest.mark.parametrize(("manifest", "where"), [
+    (JOB, "the policies file (_policies.yaml)"),
+    (JOB + "bogus: 1\n", "the manifests and the policies file"),
+])
+def test_validate__errors_in_the_policies_file__summary_names_it(
+        tmp_path: Path, manifest: str, where: str) -> None:
+    write(tmp_path, {"_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.nope)"}),
+                     "fw.yaml": manifest})
+    body = envelope(run("validate", "rollouts", "--output", "json"))
+    assert body["error"]["message"].endswith(f" in {where}"), body["error"]
+
+
+def test_validate__policies_file_over_a_mebibyte__own_message(tmp_path: Path) -> None:
+    write(tmp_path, {"_policies.yaml": "policies: []\n# " + "x" * 1_100_000 + "\n",
+                     "fw.yaml": JOB})
+    done = run("validate", "rollouts")
+    assert done.exit_code == 1
+    assert "the most a policies file may be" in done.output, done.output
+    assert "S3" not in done.output, done.output

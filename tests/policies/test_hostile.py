@@ -8,6 +8,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from engine.policies.engines import cel_engine
 from engine.policies.expressions import MAX_EXPRESSION_CHARS
 
@@ -112,5 +114,52 @@ def test_backtracking_regex_on_a_long_string__bounded(tmp_path: Path) -> None:
     took, problems, ok = _timed(tmp_path, {
         "_policies.yaml": policies_yaml({"id": "regex", "rule": rule}),
         "doc.json": doc, "fw.yaml": "targets: [thing/a]\ndocumentFile: doc.json\n"})
+    assert ok and not problems, problems
+    assert took < SECOND, took
+
+
+# A 30 KB document (under the 32 KiB limit) holding a list of 15,000 small numbers: cel-rust
+# copies the field a comprehension's body reads at each step (6-22 s unbounded).
+COPIED_DOC = json.dumps({"items": [0] * 15_000, "s": "a"}, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("rule", [
+    "job.document.items.all(a, job.document.s == 'a')",
+    "job.document.items.all(a, size(job.document.items) > 0)",
+    "job.document.items.map(a, a).size() > 0",  # map copies the list it builds each step
+])
+def test_comprehension__body_copies_a_big_document__refused_in_a_second(
+        tmp_path: Path, rule: str) -> None:
+    took, problems, ok = _timed(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "slow", "rule": rule}),
+        "doc.json": COPIED_DOC, "fw.yaml": BIG_LIST_JOB})
+    assert took < SECOND, (took, problems)
+    assert not ok
+    assert any("policy slow:" in p and "steps, over the" in p for p in problems), problems
+
+
+def test_map__building_big_strings__refused_in_a_second(tmp_path: Path) -> None:
+    # 1,000 steps each joining 45 KB: 7.8 s unbounded (2,500 steps: 51 s and 370 MB).
+    doc = json.dumps({"items": [0] * 1_000, "s": "a" * 15_000}, separators=(",", ":"))
+    rule = ("job.document.items.map(a, job.document.s + job.document.s + job.document.s)"
+            ".size() > 0")
+    took, problems, ok = _timed(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "big", "rule": rule}),
+        "doc.json": doc, "fw.yaml": BIG_LIST_JOB})
+    assert took < SECOND, (took, problems)
+    assert not ok and any("policy big:" in p and "steps" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("rule", [
+    "job.document.items.all(a, size(job.document.s) == 200)",
+    "job.document.items.map(a, job.document.s + job.document.s).size() == 50",
+    "job.document.items.filter(a, a == 0).size() == 50",
+])
+def test_comprehension__body_copies_a_small_document__judged(tmp_path: Path,
+                                                             rule: str) -> None:
+    doc = json.dumps({"items": [0] * 50, "s": "a" * 200})
+    took, problems, ok = _timed(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "fine", "rule": rule}),
+        "doc.json": doc, "fw.yaml": BIG_LIST_JOB})
     assert ok and not problems, problems
     assert took < SECOND, took

@@ -299,3 +299,13 @@ def test_match__shared_by_two_policies__each_rule_judged(tmp_path: Path) -> None
         "fw.yaml": JOB})
     assert sorted(p.message.split(":")[0] for p in found.problems) == [
         "policy one", "policy three"]
+
+
+def test_rule__document_from_a_file__violation_at_the_document_file_line(
+        tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "op", "rule": "job.document.op == 'y'"}),
+        "doc.json": '{"op": "x"}',
+        "fw.yaml": "description: d\ntargets: [thing/a]\ndocumentFile: doc.json\n"})
+    assert [p.split(": policy", 1)[0] for p in lines(result.problems)] == \
+        ["rollouts/fw.yaml:3:1: documentFile"], lines(result.problems)

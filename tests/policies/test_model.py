@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import failure_code
 
-from .helpers import JOB, judged, lines
+from .helpers import JOB, judged, lines, policies_yaml
 
 # A policies file whose second policy is broken as named; the problem's line and words.
 BROKEN = {
@@ -86,3 +86,59 @@ def test_rule__gives_no_boolean__violation_says_so(tmp_path: Path) -> None:
 def test_policies_file__empty_list__every_job_valid(tmp_path: Path) -> None:
     result = judged(tmp_path, {"_policies.yaml": "policies: []\n", "fw.yaml": JOB})
     assert result.ok and not result.problems
+
+
+@pytest.mark.parametrize("pattern", ["[", "(a", "a{2,1}"])
+def test_matches__pattern_the_engine_refuses__config_error_at_the_policy(
+        tmp_path: Path, pattern: str) -> None:
+    # A typo of the policy's author is the policy's error, not every job's violation.
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml(
+            {"id": "re", "rule": f"job.description.matches('{pattern}')"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\ndescription: d\n"})
+    assert {p.code for p in result.problems} == {"CONFIG_ERROR"}, lines(result.problems)
+    assert [p.split(": ", 1)[0] for p in lines(result.problems)] == \
+        ["rollouts/_policies.yaml:3:11"], lines(result.problems)
+    assert "pattern" in lines(result.problems)[0]
+
+
+def test_matches__valid_pattern__judged(tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml(
+            {"id": "re", "rule": "job.description.matches('^d[0-9]?$')"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\ndescription: d\n"})
+    assert result.ok and not result.problems, lines(result.problems)
+
+
+@pytest.mark.parametrize("reason", ['""', '"   "', '"\\t\\n"'])
+def test_exception__blank_reason__refused(tmp_path: Path, reason: str) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.abortConfig)"}),
+        "fw.yaml": ("targets: [thing/a]\ndocument: {op: x}\n"
+                    f"policyExceptions: {{a: {reason}}}\n")})
+    assert not result.ok
+    assert any("policyExceptions.a" in p for p in lines(result.problems)), lines(result.problems)
+
+
+def test_policies_file__policies_key_empty__says_so_plainly(tmp_path: Path) -> None:
+    result = judged(tmp_path, {"_policies.yaml": "policies:\n", "fw.yaml": JOB})
+    assert lines(result.problems) == [
+        "rollouts/_policies.yaml:1:10: policies: empty: give a list of policies, or delete "
+        "the file"], lines(result.problems)
+
+
+def test_exception__null_reason__says_it_is_empty(tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.abortConfig)"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\npolicyExceptions: {a: null}\n"})
+    assert any("policyExceptions.a: empty: give text" in p and "None" not in p
+               for p in lines(result.problems)), lines(result.problems)
+
+
+def test_exception__inside_a_wave__says_it_belongs_to_the_rollout(tmp_path: Path) -> None:
+    result = judged(tmp_path, {
+        "_policies.yaml": policies_yaml({"id": "a", "rule": "has(job.abortConfig)"}),
+        "fw.yaml": "targets: [thing/a]\ndocument: {op: x}\nwaves:\n  - name: w1\n"
+                   "    targets: [thing/a]\n    policyExceptions: {a: r}\n"})
+    assert any("waves[0].policyExceptions: policyExceptions belongs to the whole rollout"
+               in p for p in lines(result.problems)), lines(result.problems)
