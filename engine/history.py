@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine.facts import CANCEL_REASON_CODE, CANCELED
+
 if TYPE_CHECKING:
     from engine.ledger import LedgerRecord
 
@@ -48,11 +50,15 @@ class History:
                 pinned: str | None = None) -> str | None:
         """The jobId of a revision this project created here and the tool never canceled,
         or None: "already applied" even where AWS holds the job no longer. A pinned
-        revision is its jobId: only a record of that id counts."""
+        revision is its jobId: only a record of that id counts. An ``end`` record counts
+        like a create (the ledger was lost, or an apply was cut short before it wrote the
+        create, and a later apply recorded the job's end), unless the tool canceled it."""
         for r in self.records:
             if pinned is not None and r.job_id != pinned:
                 continue
-            if (r.event == "create" and r.name == name and r.spec_hash == spec_hash
+            if r.event == "end" and r.status == CANCELED and r.reason == CANCEL_REASON_CODE:
+                continue  # the tool's own cancel, whose record was lost with the ledger
+            if (r.event in ("create", "end") and r.name == name and r.spec_hash == spec_hash
                     and r.region == region and r.account in (None, account)
                     and (r.region, r.job_id) not in self._canceled):
                 return r.job_id

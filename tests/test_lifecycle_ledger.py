@@ -1,5 +1,5 @@
-"""Review (lifecycle): a ledger lost (or an apply cut short before it wrote its record),
-then rebuilt from what plans read: a finished job is recorded only as an `end`."""
+"""Lifecycle: what the ledger keeps of a finished job, and what later plans make of it
+(DESIGN.md 5): a job that ran is never run again, and a finished job is read once."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ from tests.conftest import REGION
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
 
 
-def test_ledger_lost__finished_job_recorded_again__later_purge_does_not_run_it_again(
+def test_ledger_lost__finished_job_recorded_only_by_its_end__purge_does_not_run_it_again(
         aws: None, tmp_path: Path) -> None:
-    """fw completes; the ledger file is lost (or the apply that created fw was killed
-    before writing its `create`). The next apply writes what the plan read: an `end`
-    record of fw, and no `create` (record_missing only records running jobs). History
-    .applied counts only `create` records, so once AWS deletes or purges the finished
-    job (730 days after it ended) the plan creates fw again: the completed firmware
-    rolls out a second time, which the ledger exists to prevent (DESIGN.md 5)."""
+    """A job the ledger knows only by its `end` record (the ledger was lost, or the apply
+    that created it was killed before writing its `create`) counts as applied: once AWS
+    purges it, the plan does not roll the finished firmware out again."""
     root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
     apply(root)
     (job_id,) = jobs()
@@ -35,3 +32,4 @@ def test_ledger_lost__finished_job_recorded_again__later_purge_does_not_run_it_a
     again = plan(root).plan
     assert [a.job_id for a in again.actions] == [], (
         [(a.verb, a.job_id) for a in again.actions], again.notes)
+    assert any("already applied" in n for n in again.notes), again.notes
