@@ -11,6 +11,7 @@ canceled.
 from __future__ import annotations
 
 import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -234,7 +235,11 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
     (account, region) runs its actions with workers of its own, all places at once: each
     is paced by its own rate limits, so two places apply at twice one's rate."""
 
+    stop = threading.Event()  # set when the apply is interrupted: start no more actions
+
     def run(action: Action) -> Outcome:
+        if stop.is_set():
+            return Outcome(action, False, "not started: the apply was interrupted")
         try:
             return Outcome(action, True, execute(ctx, action))
         except AwsError as exc:
@@ -251,6 +256,10 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
             return list(pool.map(run, actions))
 
     with ThreadPoolExecutor(max_workers=max(1, len(by_place))) as places:
-        done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
-                for o in outcomes}
+        try:
+            done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
+                    for o in outcomes}
+        except BaseException:  # Ctrl-C: the actions under way finish (and are recorded)
+            stop.set()
+            raise
     return [done[id(action)] for action in plan.changes]
