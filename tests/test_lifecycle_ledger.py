@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.sandbox import moto_jobs
 from engine.workflow import apply_run
 from tests.conftest import REGION
+from tests.test_lifecycle import Repo
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
 
 
@@ -33,3 +34,18 @@ def test_ledger_lost__finished_job_recorded_only_by_its_end__purge_does_not_run_
     assert [a.job_id for a in again.actions] == [], (
         [(a.verb, a.job_id) for a in again.actions], again.notes)
     assert any("already applied" in n for n in again.notes), again.notes
+
+
+def test_apply_with_no_changes__finished_job_read__end_record_written(
+        server: str, tmp_path: Path) -> None:
+    """An apply whose plan shows no change still writes the `end` record of a finished
+    job the plan read (DescribeJob): the next plan knows how it ended without reading it."""
+    repo = Repo(tmp_path, server, {"fw.yaml": doc("1.0")})
+    repo.apply()
+    (job_id,) = [j for j, s in jobs().items() if s == "IN_PROGRESS"]
+    moto_jobs.set_job_status(job_id, "COMPLETED")
+    repo.apply()
+    records = json.loads((tmp_path / "ledger.json").read_text())["records"]
+    assert [r["jobId"] for r in records if r["event"] == "end"] == [job_id], records
+    data = repo.plan(exit=0)
+    assert "DescribeJob" not in data["apiCalls"], data["apiCalls"]

