@@ -51,7 +51,7 @@ def read_places(project: str, desired: list[DesiredJob], apis: dict[str, IotApi]
         region = place.region
         here = [d for d in desired if d.where == key]
         known = ([r.job_id for r in history.records if r.region == region
-                  and r.account in (None, place.account)] if history is not None else [])
+                  and history.of_account(r, place.account)] if history is not None else [])
         ends = {} if history is None else {
             job_id: KnownEnd(r.status or ENDED, r.created_at or "", r.updated_at or "",
                              r.reason or "")

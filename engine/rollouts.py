@@ -279,13 +279,13 @@ def ids_to_probe(region: Region, history: History | None) -> set[str]:
             continue
         life = 1
         while rollout.held(d.job_id_of_life(life)) or (
-                history is not None and history.holds(d.region, d.job_id_of_life(life))):
+                history is not None and history.holds(d.region, d.job_id_of_life(life), d.account)):
             life += 1
         out.add(d.job_id_of_life(life))
         if history is not None:
             out |= {r.job_id for r in history.records
                     if r.name == d.name and r.region == d.region
-                    and r.account in (None, d.account)}
+                    and history.of_account(r, d.account)}
     state = region.state
     return {job_id for job_id in out if job_id not in state.jobs and job_id not in state.absent}
 
