@@ -344,7 +344,14 @@ def finished_state(jobs: list[RemoteJob]) -> tuple[str, RemoteJob] | None:
 
 def tags_to_confirm(region: Region) -> list[str]:
     """Active jobs of git's revision whose tags, as the bulk read gave them, differ from
-    the manifest's: read again one by one before an update is planned on them."""
-    return [job.job_id for rollout in region.rollouts for job in rollout.revision()
-            if job.active and job.tags is not None
-            and compared_tags(job.tags) != compared_tags(rollout.desired.tags)]
+    the manifest's: read again one by one before an update is planned on them. So are
+    jobs of names that left git running or having run a revision git holds under another
+    name, before a rename is planned on them (the index may not show a rename done)."""
+    changed = [job.job_id for rollout in region.rollouts for job in rollout.revision()
+               if job.active and job.tags is not None
+               and compared_tags(job.tags) != compared_tags(rollout.desired.tags)]
+    hashes = {r.desired.spec_hash for r in region.rollouts
+              if not r.desired.pinned and not r.lives}
+    renamed = [job.job_id for job in (*region.orphans, *region.finished_elsewhere)
+               if job.tags is not None and job.tag(TAG_SPEC_HASH) in hashes]
+    return changed + renamed

@@ -83,3 +83,28 @@ def test_job_of_ours_retagged_by_another_project__running__not_created_again(
     assert [(a.verb, a.job_id) for a in again.actions] == [], again.notes
     assert any(job_id in n and "not created again" in n for n in again.notes), again.notes
     assert list(jobs()) == [job_id]
+
+
+def test_rename__tag_index_lags__second_plan_shows_no_changes(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fw.yaml renamed fw2.yaml and applied (the job retagged fw2); a plan while the tag
+    index still shows the old name reads the job's tags one by one, as it does before an
+    update, and shows no changes instead of the rename again."""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    original = IotApi.tagged_jobs
+    snapshot: dict[str, Any] = {}
+
+    def remember(self: IotApi, key: str, value: str) -> dict[str, dict[str, str]]:
+        answer = original(self, key, value)
+        snapshot["index"] = answer
+        return answer
+
+    monkeypatch.setattr(IotApi, "tagged_jobs", remember)
+    plan(root)  # the index as it was before the rename
+    monkeypatch.setattr(IotApi, "tagged_jobs", lambda self, key, value: snapshot["index"])
+    (root / "fw.yaml").rename(root / "fw2.yaml")
+    apply(root)
+    again = plan(root).plan
+    assert again.changes == (), [(a.verb, a.job_id) for a in again.actions]
+    assert again.unchanged == ("fw2",), again.unchanged
