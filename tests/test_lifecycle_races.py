@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.actions import Replace
 from engine.sandbox import moto_jobs
 from engine.workflow import apply_run
 from tests.test_lifecycle_attacks import apply, doc, jobs, plan, repo_at
@@ -44,3 +45,27 @@ def test_update__job_completes_between_plan_and_apply__update_moot_and_apply_suc
     assert all(o.ok for o in outcomes), [o.message for o in outcomes]
     assert "not updated" in outcomes[0].message, outcomes[0].message
     assert plan(root).plan.changes == ()
+
+
+def test_replace_of_two_revisions__first_completes_before_apply__both_handled_then_created(
+        aws: None, tmp_path: Path) -> None:
+    """Two old revisions run (1.0 and 1.5) when git says 2.0; the first of them completes
+    between plan and apply. The apply does not stop at it: the other is canceled, and 2.0
+    is created."""
+    root = repo_at(tmp_path, {"fw.yaml": doc("1.0")})
+    apply(root)
+    (first,) = jobs()
+    (root / "fw.yaml").write_text(doc("1.5"))
+    apply(root)
+    moto_jobs.set_job_status(first, "IN_PROGRESS")  # 1.0 runs again beside 1.5
+    (root / "fw.yaml").write_text(doc("2.0"))
+    run = plan(root)
+    (replace,) = run.plan.actions
+    assert isinstance(replace, Replace) and len(replace.old) == 2, run.plan.actions
+    moto_jobs.set_job_status(replace.old[0].job_id, "COMPLETED")
+    outcomes = apply_run(run)
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+    statuses = jobs()
+    assert statuses[replace.old[0].job_id] == "COMPLETED"
+    assert statuses[replace.old[1].job_id] == "CANCELED"
+    assert statuses[replace.job_id] == "IN_PROGRESS", statuses
