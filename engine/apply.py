@@ -11,6 +11,7 @@ canceled.
 from __future__ import annotations
 
 import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -31,10 +32,13 @@ from engine.actions import (
 )
 from engine.aws import AlreadyExists, AwsError, IotApi
 from engine.desired import DesiredJob
+from engine.errors import RolloutsError
 from engine.facts import (
+    ACTIVE,
     CANCEL_REASON_CODE,
     CANCELED,
     TAG_CANCELED_BY,
+    TAG_MUTABLE_HASH,
     TAG_PROJECT,
     TAG_SPEC_HASH,
 )
@@ -58,6 +62,14 @@ class Context:
     commit: str | None
     project: str
     account: str
+
+
+class PartlyDone(AwsError):
+    """Some calls of an action failed after others were made; the message says which."""
+
+    def __init__(self, message: str) -> None:
+        self.operation, self.aws_code = "", "PartlyDone"
+        RolloutsError.__init__(self, message)
 
 
 def _now() -> str:
@@ -93,9 +105,21 @@ def _create(ctx: Context, job: DesiredJob, job_id: str, request: Call) -> str:
     return message
 
 
+def _ended(api: IotApi, job_id: str) -> str | None:
+    """The status of a job that is no longer active (it ended since the plan read it), or
+    None where it is active or cannot be read."""
+    try:
+        job = (api.describe_job(job_id) or {}).get("job")
+    except AwsError:
+        return None
+    status = None if job is None else job.get("status")
+    return None if status is None or status in ACTIVE else str(status)
+
+
 def _cancel(ctx: Context, where: str, calls: tuple[Call, ...], name: str,
             reason: str, spec_hash: str) -> str:
-    """Mark, then cancel; a job found already canceled counts as done."""
+    """Mark, then cancel; a job found already canceled, or ended since the plan, counts as
+    done (the cancel's goal, a job that no longer runs, holds)."""
     api = ctx.apis[where]
     tag, cancel = calls
     job_id = cancel[1]["jobId"]
@@ -106,18 +130,64 @@ def _cancel(ctx: Context, where: str, calls: tuple[Call, ...], name: str,
         job = (api.describe_job(job_id) or {}).get("job")
         if job is None:
             raise
-        if job.get("status") != CANCELED or job.get("reasonCode") != CANCEL_REASON_CODE:
+        status = job.get("status")
+        if status != CANCELED or job.get("reasonCode") != CANCEL_REASON_CODE:
             # It ended otherwise, or a hand canceled it first: not the tool's cancel.
             with contextlib.suppress(AwsError):
                 api.call("UntagResource", resourceArn=tag[1]["resourceArn"],
                          tagKeys=[TAG_CANCELED_BY])
-            if job.get("status") != CANCELED:
+            if status is None or status in ACTIVE:
                 raise
-            return f"{job_id} was already canceled, not by this tool"
+            if status == CANCELED:
+                return f"{job_id} was already canceled, not by this tool"
+            return f"{job_id} had already ended ({status}): nothing to cancel"
     ctx.ledger.append([LedgerRecord("cancel", job_id, name, spec_hash, api.region, _now(),
                                     project=ctx.project, account=api.account(),
                                     commit=ctx.commit, reason=reason)])
     return f"canceled {job_id}"
+
+
+def _replace(ctx: Context, action: Replace) -> str:
+    """Cancel every old revision (each on its own: one that fails does not keep the others
+    from being canceled), then create git's revision once none of them runs."""
+    calls = action.calls()
+    done: list[str] = []
+    failed: list[AwsError] = []
+    for i, old in enumerate(action.old):
+        try:
+            done.append(_cancel(ctx, action.where, calls[2 * i:2 * i + 2], action.name,
+                                f"replace:{action.job_id}", old.spec_hash))
+        except AwsError as exc:
+            failed.append(exc)
+    if len(failed) == 1 and not done:
+        raise failed[0]
+    if failed:
+        raise PartlyDone("; ".join([*done, *map(str, failed),
+                                    f"{action.job_id} not created while those run"]))
+    return "; ".join([*done, _create(ctx, action.job, action.job_id, calls[-1])])
+
+
+def _change(ctx: Context, action: Update | Rename | Adopt) -> str | None:
+    """Make a change's calls; where UpdateJob fails because the job ended since the plan,
+    the update is moot (a finished job is not updated): its tags are still set, but not
+    the record of the fields sent. Returns what was left undone, or None."""
+    api = ctx.apis[action.where]
+    moot = None
+    for operation, params in action.calls():
+        if moot is not None and operation == "TagResource":
+            params = {**params, "tags": [t for t in params["tags"]
+                                         if t.get("Key") != TAG_MUTABLE_HASH]}
+            if not params["tags"]:
+                continue
+        try:
+            api.call(operation, **params)
+        except AwsError:
+            status = _ended(api, action.job_id) if operation == "UpdateJob" else None
+            if status is None:
+                raise
+            moot = (f"{action.job_id} ended ({status}) before its update: not updated "
+                    f"(a finished job is not updated)")
+    return moot
 
 
 def _run(api: IotApi, calls: tuple[Call, ...]) -> None:
@@ -131,13 +201,11 @@ def execute(ctx: Context, action: Action) -> str:
         case Create():
             return _create(ctx, action.job, action.job_id, action.calls()[-1])
         case Replace():
-            calls = action.calls()
-            done = [_cancel(ctx, action.where, calls[2 * i:2 * i + 2], action.name,
-                            f"replace:{action.job_id}", old.spec_hash)
-                    for i, old in enumerate(action.old)]
-            return "; ".join([*done, _create(ctx, action.job, action.job_id, calls[-1])])
+            return _replace(ctx, action)
         case Update() | Rename() | Adopt():
-            _run(ctx.apis[action.where], action.calls())
+            moot = _change(ctx, action)
+            if moot is not None:
+                return moot
             if isinstance(action, Adopt):
                 # From now on the job is a revision of the rollout: the ledger keeps it from
                 # running again once AWS deletes or purges it, as for a job the tool made.
@@ -167,7 +235,11 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
     (account, region) runs its actions with workers of its own, all places at once: each
     is paced by its own rate limits, so two places apply at twice one's rate."""
 
+    stop = threading.Event()  # set when the apply is interrupted: start no more actions
+
     def run(action: Action) -> Outcome:
+        if stop.is_set():
+            return Outcome(action, False, "not started: the apply was interrupted")
         try:
             return Outcome(action, True, execute(ctx, action))
         except AwsError as exc:
@@ -184,6 +256,10 @@ def apply_plan(plan: Plan, ctx: Context) -> list[Outcome]:
             return list(pool.map(run, actions))
 
     with ThreadPoolExecutor(max_workers=max(1, len(by_place))) as places:
-        done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
-                for o in outcomes}
+        try:
+            done = {id(o.action): o for outcomes in places.map(run_place, by_place.values())
+                    for o in outcomes}
+        except BaseException:  # Ctrl-C: the actions under way finish (and are recorded)
+            stop.set()
+            raise
     return [done[id(action)] for action in plan.changes]

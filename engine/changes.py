@@ -88,7 +88,7 @@ def keep(d: DesiredJob, job: RemoteJob, history: History | None, out: Out) -> No
     """Git's revision runs as ``job``: brought to the manifest in place, and recorded."""
     in_place(d, job, out)
     if history is not None and job.project == d.project and not history.created(
-            d.region, job.job_id):
+            d.region, job.job_id, d.account):
         out.unrecorded.append(Unrecorded(d, job.job_id))
 
 
@@ -98,7 +98,7 @@ def create(rollout: Rollout, revision: list[RemoteJob], others: list[RemoteJob],
 
     def taken(job_id: str) -> bool:
         return rollout.held(job_id) or (history is not None
-                                        and history.holds(d.region, job_id))
+                                        and history.holds(d.region, job_id, d.account))
 
     if d.pinned and taken(d.job_id):
         out.unchanged.append(d.name)

@@ -51,14 +51,16 @@ def read_places(project: str, desired: list[DesiredJob], apis: dict[str, IotApi]
         region = place.region
         here = [d for d in desired if d.where == key]
         known = ([r.job_id for r in history.records if r.region == region
-                  and r.account in (None, place.account)] if history is not None else [])
+                  and history.of_account(r, place.account)] if history is not None else [])
         ends = {} if history is None else {
             job_id: KnownEnd(r.status or ENDED, r.created_at or "", r.updated_at or "",
                              r.reason or "")
             for job_id, r in history.ends(region, place.account).items()}
         state: RemoteState = replace(
             list_region(api, project, names={d.name for d in here},
-                        ids={d.job_id for d in here}, known=known, ends=ends, where=key),
+                        ids={d.job_id for d in here}, known=known, ends=ends,
+                        canceled=[] if history is None else history.canceled_ids(
+                            region, place.account), where=key),
             account=place.account, alias=place.alias)
         grouped = group(project, desired, state, scope, elsewhere)
         # Before a job is created: who holds its jobId, where the bulk reads did not say.

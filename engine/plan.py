@@ -19,6 +19,7 @@ from engine.actions import (
 )
 from engine.changes import Orphan, Out, Unrecorded
 from engine.desired import DesiredJob
+from engine.diff import FieldChange
 from engine.facts import (
     COMPLETED,
     TAG_MUTABLE_HASH,
@@ -151,6 +152,15 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
         fields = tuple(sorted({c.path.split(".")[0].split("[")[0] for c in diff}))
         out.actions.append(Conflict(d, d.job_id, fields, tuple(diff)))
         return
+    if pinned is not None and pinned.project not in (None, d.project):
+        # Another project's job: never touched (DESIGN.md), so never adopted.
+        out.seen(pinned, d.where)
+        out.actions.append(Conflict(d, d.job_id, ("tags",), (FieldChange(
+            f"tags.{TAG_PROJECT}", pinned.project, d.project),)))
+        out.notes.append(f"{d.name}: the pinned jobId {d.job_id} is a job of project "
+                         f"{pinned.project}, which this project never touches: pin another "
+                         "jobId")
+        return
     revision = rollout.revision()
     for pool in (orphans, finished):  # a pinned job renamed with its rollout is git's
         if pool:
@@ -201,6 +211,16 @@ def _plan_rollout(rollout: Rollout, orphans: list[RemoteJob], finished: list[Rem
             out.notes.append(f"{d.name}: {applied} is in the ledger but gone from AWS: already "
                              "applied, not re-created (add rerun: N to roll it out again)")
             changes.make_way(d, others, applied, out)
+            return
+        holder = rollout.holder(applied) if applied is not None else None
+        if holder is not None and holder.project not in (None, d.project):
+            # AWS holds the job this project created, but not as this project's: another
+            # project took it over. Creating the revision again would run it twice.
+            out.unchanged.append(d.name)
+            out.notes.append(f"{d.name}: {applied} is in the ledger and still in AWS, but "
+                             f"tagged as project {holder.project}'s: not created again; give "
+                             f"it back its {TAG_PROJECT} tag ({d.project}), or add rerun: N "
+                             "to roll it out again")
             return
     changes.create(rollout, revision, others, history, now, out)
 

@@ -65,6 +65,9 @@ class RemoteJob:
     # DescribeJob's reasonCode as the ledger recorded the job's end ("" for none), where
     # the job was not described in this run; None where not known.
     reason_code: str | None = None
+    # The ledger records the tool's cancel of this job (written once CancelJob succeeded,
+    # which it also does on a job a hand canceled first).
+    canceled_in_ledger: bool = False
 
     @property
     def active(self) -> bool:
@@ -98,18 +101,23 @@ class RemoteJob:
     def canceled_by_tool(self) -> bool:
         """Canceled by this tool (to make way for a later revision, or pruned), not by a hand
         or by its abort criteria: the tool marks what it cancels, and its first version
-        gave CancelJob a reasonCode of its own."""
-        if self.status == ENDED:  # which way it ended is not read: the tool's mark tells
-            return self.tag(TAG_CANCELED_BY) is not None
+        gave CancelJob a reasonCode of its own, which it still gives. The tag index lags
+        behind the mark: the reasonCode read, or the ledger's record of the cancel, tell
+        where it does not show it yet."""
+        marked = self.tag(TAG_CANCELED_BY) is not None or self.canceled_in_ledger
+        if self.status == ENDED:  # which way it ended is not read: the tool's marks tell
+            return marked
         if self.status not in (CANCELED, DELETION_IN_PROGRESS):
             return False
+        if self.end_unread:
+            return marked
+        # Read: the reasonCode decides. The mark goes on just before CancelJob (and a
+        # CancelJob of a job canceled already succeeds): an apply cut short between the
+        # two, or a hand quicker than the apply, leaves marks on a job the tool did not
+        # cancel.
         reason = (self.detail or {}).get("reasonCode") if self.detail is not None \
             else self.reason_code
-        if self.tag(TAG_CANCELED_BY):
-            # The mark goes on just before CancelJob: an apply cut short between the two, or
-            # a hand quicker than the apply, leaves it on a job the tool did not cancel.
-            return self.end_unread or reason == CANCEL_REASON_CODE
-        return self.legacy and reason == CANCEL_REASON_CODE
+        return reason == CANCEL_REASON_CODE
 
     @property
     def end_unread(self) -> bool:
@@ -171,13 +179,14 @@ def _job_id(arn: str) -> str | None:
 
 
 def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterable[str],
-                known: Iterable[str] = (),
-                ends: Mapping[str, KnownEnd] | None = None, where: str = "") -> RemoteState:
+                known: Iterable[str] = (), ends: Mapping[str, KnownEnd] | None = None,
+                canceled: Iterable[str] = (), where: str = "") -> RemoteState:
     """The active jobs of ``api``'s region and this project's jobs, with their tags.
 
     ``names`` are the rollouts git has in the region, ``ids`` the jobIds it pins or derives,
     ``known`` the jobIds the ledger holds for the project here and ``ends`` how those of
-    them that ended did so; ``where`` names the place in notes (default: the region).
+    them that ended did so, ``canceled`` those the ledger says the tool canceled; ``where``
+    names the place in notes (default: the region).
     """
     notes: list[str] = []
     # The tag index first, the active listing second: a job tagged before the listing began
@@ -210,6 +219,8 @@ def list_region(api: IotApi, project: str, *, names: Iterable[str], ids: Iterabl
         jobs[job.job_id] = replace(job, tags=tags)
     for job_id, job in active.items():
         jobs.setdefault(job_id, job)
+    for job_id in set(canceled) & set(jobs):
+        jobs[job_id] = replace(jobs[job_id], canceled_in_ledger=True)
     wanted_names = set(names)
     hinted = {job_id for job_id in active
               if (m := _DERIVED.match(job_id)) and m.group("name") in wanted_names}

@@ -10,8 +10,9 @@ GetJobDocument (``details_needed`` says which jobs need that read).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 from engine.desired import DesiredJob
@@ -50,7 +51,8 @@ class Rollout(NamedTuple):
     desired: DesiredJob
     jobs: tuple[RemoteJob, ...]  # this project's (or the first version's) jobs of this name
     pinned: RemoteJob | None  # the job holding a pinned jobId, whoever made it
-    region_ids: Container[str] = frozenset()  # every jobId AWS holds in the region
+    # Every job AWS holds in the region, by jobId (the region's own mapping, not a copy).
+    region_ids: Mapping[str, RemoteJob] = MappingProxyType({})
     namesake: RemoteJob | None = None  # the job holding the derived jobId, whoever made it
     lives: tuple[RemoteJob, ...] = ()  # the jobs that run git's revision (see ``lives_of``)
     # For a wave's job: the spec hashes of the rollout's other waves (their jobs are git's).
@@ -59,6 +61,10 @@ class Rollout(NamedTuple):
     def held(self, job_id: str) -> bool:
         """AWS holds ``job_id`` in the region, whoever made the job."""
         return job_id in self.region_ids
+
+    def holder(self, job_id: str) -> RemoteJob | None:
+        """The job AWS holds under ``job_id`` in the region, whoever made it."""
+        return self.region_ids.get(job_id)
 
     def candidates(self) -> tuple[RemoteJob, ...]:
         """Every job that may be git's revision: the rollout's own, and a pinned id's."""
@@ -147,7 +153,7 @@ def group(project: str, desired: list[DesiredJob], state: RemoteState,
             (strays if owner is None else orphans).append(job)
         elif owner is not None and not job.canceled_by_tool:
             finished.append(job)
-    ids = state.jobs.keys()  # a view, not a copy: the region may hold 100,000 jobs
+    ids = state.jobs  # not a copy: the region may hold 100,000 jobs
     empty: tuple[RemoteJob, ...] = ()
     waves: dict[str, frozenset[str]] = {}
     for d in here:
@@ -279,13 +285,13 @@ def ids_to_probe(region: Region, history: History | None) -> set[str]:
             continue
         life = 1
         while rollout.held(d.job_id_of_life(life)) or (
-                history is not None and history.holds(d.region, d.job_id_of_life(life))):
+                history is not None and history.holds(d.region, d.job_id_of_life(life), d.account)):
             life += 1
         out.add(d.job_id_of_life(life))
         if history is not None:
             out |= {r.job_id for r in history.records
                     if r.name == d.name and r.region == d.region
-                    and r.account in (None, d.account)}
+                    and history.of_account(r, d.account)}
     state = region.state
     return {job_id for job_id in out if job_id not in state.jobs and job_id not in state.absent}
 
@@ -338,7 +344,14 @@ def finished_state(jobs: list[RemoteJob]) -> tuple[str, RemoteJob] | None:
 
 def tags_to_confirm(region: Region) -> list[str]:
     """Active jobs of git's revision whose tags, as the bulk read gave them, differ from
-    the manifest's: read again one by one before an update is planned on them."""
-    return [job.job_id for rollout in region.rollouts for job in rollout.revision()
-            if job.active and job.tags is not None
-            and compared_tags(job.tags) != compared_tags(rollout.desired.tags)]
+    the manifest's: read again one by one before an update is planned on them. So are
+    jobs of names that left git running or having run a revision git holds under another
+    name, before a rename is planned on them (the index may not show a rename done)."""
+    changed = [job.job_id for rollout in region.rollouts for job in rollout.revision()
+               if job.active and job.tags is not None
+               and compared_tags(job.tags) != compared_tags(rollout.desired.tags)]
+    hashes = {r.desired.spec_hash for r in region.rollouts
+              if not r.desired.pinned and not r.lives}
+    renamed = [job.job_id for job in (*region.orphans, *region.finished_elsewhere)
+               if job.tags is not None and job.tag(TAG_SPEC_HASH) in hashes]
+    return changed + renamed

@@ -245,8 +245,8 @@ def _plan_folder(folder: Path, connection: Connection, *, ledger: str | None,
         store = ObjectStore(connection) if where and where.startswith("s3://") else None
         stores = [store] if store is not None else []
         book = open_ledger(where, validation.repo_root, store)
-    history = None if isinstance(book, NoLedger) else History.of(resolved.project,
-                                                                  book.records())
+    history = None if isinstance(book, NoLedger) else History.of(
+        resolved.project, book.records(), resolved.account)
     accounts = resolved.accounts
     assert accounts is not None
     regions_read = (config.regions if config is not None else None) or ()

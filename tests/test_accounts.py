@@ -245,3 +245,22 @@ def test_status__two_accounts__each_rollout_read_in_its_own_place(env: str,
         root, Connection(region=REGION, endpoint_url=env, rate=0))}
     assert {n: (s.status, s.where, s.as_dict().get("account")) for n, s in statuses.items()} == {
         "a": ("IN_PROGRESS", f"prod/{REGION}", PROD), "e": ("IN_PROGRESS", REGION, None)}
+
+
+PINNED = "targets: [thing/dev-1]\ndocument: {{v: 1}}\njobId: fw-x\naccount: {alias}\n"
+
+
+def test_pinned_rollout_moved_to_another_account__created_there(
+        env: str, tmp_path: Path) -> None:
+    """The ledger keys jobs by account, region and jobId: a rollout whose pinned jobId ran
+    in prod and that moves to staging is created there (its id is free in staging)."""
+    root = _repo(tmp_path, names="")
+    (root / "fw.yaml").write_text(PINNED.format(alias="prod"))
+    assert all(o.ok for o in apply_run(_plan(root, env)))
+    (root / "fw.yaml").write_text(PINNED.format(alias="staging"))
+    run = _plan(root, env, prune=True)
+    creates = [(a.where, a.job_id) for a in run.plan.actions if isinstance(a, Create)]
+    assert creates == [(f"staging/{REGION}", "fw-x")], (
+        [(a.verb, a.where, a.job_id) for a in run.plan.actions], run.plan.notes)
+    assert all(o.ok for o in apply_run(run))
+    assert _jobs(STAGING, REGION) == {"fw-x": "IN_PROGRESS"}

@@ -539,12 +539,16 @@ def test_plan__pinned_job_adopted_with_description_edit__update_fields(want: Wan
     assert [op for op, _ in adopt.calls()] == ["UpdateJob", "TagResource"]
 
 
-def test_plan__pinned_job_of_other_project_same_content__adopted(want: Want) -> None:
+def test_plan__pinned_job_of_other_project_same_content__conflict(want: Want) -> None:
+    """A pinned jobId held by another project's job is a conflict, never adopted: projects
+    never touch each other's jobs."""
     d = want("jobId: fw-pinned\n" + BASE)
     theirs = job_of(d, tags={TAG_PROJECT: "beta", TAG_NAME: "cam", TAG_SPEC_HASH: "0" * 64})
-    adopt = only(plan_of([d], theirs), Adopt)
-    assert adopt.set_tags == {TAG_PROJECT: PROJECT, TAG_NAME: "fw",
-                              TAG_SPEC_HASH: d.spec_hash}
+    plan = plan_of([d], theirs)
+    conflict = only(plan, Conflict)
+    assert conflict.fields == ("tags",)
+    assert plan.failed
+    assert any("project beta" in n for n in plan.notes), plan.notes
 
 
 def test_plan__pinned_completed_job_made_by_hand__adopted_not_run_again(want: Want) -> None:

@@ -41,9 +41,24 @@ class _Rollouts(click.Group):
             else:
                 exc.show()
             sys.exit(1)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(1)
+        except click.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort), a signal
+            _interrupted(argv)
+
+
+def _interrupted(argv: list[str]) -> None:
+    """An interrupted command as any other failure: one line, or the envelope, exit 1.
+    An apply may have made some of its changes: running it again finishes them."""
+    from engine.render import envelope
+
+    applying = next((a for a in argv if not a.startswith("-")), "") == "apply"
+    message = ("interrupted: some changes may have been made; run apply again to finish"
+               if applying else "interrupted before it finished; run the command again")
+    code = "APPLY_FAILED" if applying else "INTERRUPTED"
+    if _wants_json(argv):
+        click.echo(envelope.failure(code, message))
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Rollouts, context_settings={"help_option_names": ["-h", "--help"]})

@@ -158,7 +158,7 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
           endpoint_url: str | None, ledger: str | None, sandbox: bool) -> None:
     """Make the changes a plan shows. TARGET is the rollouts folder or a saved plan file."""
     from engine.saved import check_folder, check_saved, load_saved
-    from engine.workflow import apply_run
+    from engine.workflow import apply_run, record_reads
 
     saved = None
     with errors_to_exit(output):
@@ -177,6 +177,8 @@ def apply(target: Path, auto_approve: bool, dry_run: bool, prune: bool,
         if saved is not None:
             check_saved(saved, run.plan)
         if run.plan.failed or dry_run or not (run.plan.changes or run.plan.unrecorded):
+            if not (run.plan.failed or dry_run):
+                record_reads(run)  # how finished jobs ended: no later plan reads them again
             _show(run, output)
             if dry_run and output == "text" and run.plan.changes:
                 click.echo("Dry run: nothing was applied.")
