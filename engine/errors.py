@@ -113,4 +113,13 @@ class InvalidManifests(RolloutsError):
         self.problems = problems
         self.code = failure_code(problems)
         count = len(errors_in(problems))
-        super().__init__(f"{count} error{'s' if count != 1 else ''} in the manifests")
+        super().__init__(f"{count} error{'s' if count != 1 else ''} in {errors_where(problems)}")
+
+
+def errors_where(problems: Iterable[Problem]) -> str:
+    """What the errors are in: the manifests, the policies file, or both."""
+    policies = {p.file.rsplit("/", 1)[-1].startswith("_policies.")
+                for p in errors_in(problems)}
+    if policies == {True}:
+        return "the policies file (_policies.yaml)"
+    return "the manifests and the policies file" if True in policies else "the manifests"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import Problem, errors_in, failure_code
+from engine.errors import errors_in, errors_where, failure_code
 from engine.policies import in_use
 from engine.render import envelope
 from engine.validate import Validation
@@ -34,7 +34,7 @@ def json_text(result: Validation) -> str:
     if not result.ok:
         count = len(errors_in(result.problems))
         return envelope.failure(failure_code(result.problems),
-                                f"{_count(count, 'error')} in {_where(result.problems)}",
+                                f"{_count(count, 'error')} in {errors_where(result.problems)}",
                                 details)
     return envelope.success({
         "jobs": [{"name": j.name, "jobId": j.job_id, "source": j.source,
@@ -42,12 +42,3 @@ def json_text(result: Validation) -> str:
         "warnings": details,
         "policyExceptions": [w.as_dict() for w in in_use(result.jobs)],
     })
-
-
-def _where(problems: list[Problem]) -> str:
-    """What the errors are in: the manifests, the policies file, or both."""
-    policies = {p.file.rsplit("/", 1)[-1].startswith("_policies.")
-                for p in errors_in(problems)}
-    if policies == {True}:
-        return "the policies file (_policies.yaml)"
-    return "the manifests and the policies file" if True in policies else "the manifests"
