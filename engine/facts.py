@@ -71,3 +71,10 @@ def partition(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+# The executions each abort failureType counts, as the job's process details name them.
+FAILURES = {"FAILED": ("failed",), "REJECTED": ("rejected",), "TIMED_OUT": ("timed out",),
+            "ALL": ("failed", "rejected", "timed out")}
+# The same in words ("2 failed of 40 executed", "failed, rejected or timed out").
+FAILURE_WORDS = {kind: ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1
+                 else words[0] for kind, words in FAILURES.items()}

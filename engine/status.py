@@ -25,7 +25,7 @@ from itertools import pairwise
 from typing import Any
 
 from engine.desired import DesiredJob
-from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, SCHEDULED
+from engine.facts import ACTIVE, API_DEFAULTS, CONTINUOUS, FAILURES, SCHEDULED
 from engine.gates import Reading
 from engine.remote import RemoteJob
 from engine.rollouts import Rollout, wave_lives
@@ -46,11 +46,6 @@ COUNTS = (  # (label, jobProcessDetails key)
     ("in progress", "numberOfInProgressThings"),
     ("queued", "numberOfQueuedThings"),
 )
-FAILURES = {"FAILED": ("failed",), "REJECTED": ("rejected",), "TIMED_OUT": ("timed out",),
-            "ALL": ("failed", "rejected", "timed out")}
-# A job's executions that a failure type counts, in words ("2 failed of 40 executed").
-FAILURE_WORDS = {"FAILED": "failed", "REJECTED": "rejected", "TIMED_OUT": "timed out",
-                 "ALL": "failed, rejected or timed out"}
 
 
 @dataclass(frozen=True)

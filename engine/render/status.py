@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.facts import FAILURE_WORDS
 from engine.render.safe import clean_text
-from engine.status import FAILURE_WORDS, FINISHED, OPEN, WAITING, RolloutStatus, summary
+from engine.status import FINISHED, OPEN, WAITING, RolloutStatus, summary
 
 WIDTH = 30
 

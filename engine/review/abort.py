@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-TYPE_WORDS = {"FAILED": "failed", "REJECTED": "rejected", "TIMED_OUT": "timed-out",
-              "ALL": "failed, rejected or timed-out"}
+from engine.facts import FAILURE_WORDS
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def _figure(reach: int, criterion: dict[str, Any]) -> AbortFigure:
         raise ValueError(f"minNumberOfExecutedThings must be a whole number of 1 or more, "
                          f"not {least!r}")
     share = Fraction(repr(threshold)) / 100
-    words = TYPE_WORDS.get(failure_type, failure_type.lower())
+    words = FAILURE_WORDS.get(failure_type, failure_type.lower())
     head = f"{failure_type}: after {threshold:g}% of at least {least:,} executed"
     if reach < least:
         return AbortFigure(failure_type, float(threshold), least, None, None, None,
